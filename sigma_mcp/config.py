@@ -1,0 +1,179 @@
+"""Configuration, read from the environment in one place.
+
+A problem with the configuration does not stop the server: it still starts and lists its tools,
+and every call answers with the problem and how to fix it, so the assistant can tell its user.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sigma_mcp.errors import ConfigurationError
+
+DEFAULT_BASE_URL = "https://api.sigmamind.ai"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_LOG_LEVEL = "WARNING"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+API_KEY_VAR = "SIGMAMIND_API_KEY"
+BASE_URL_VAR = "SIGMAMIND_BASE_URL"
+TIMEOUT_VAR = "SIGMAMIND_TIMEOUT"
+LOG_LEVEL_VAR = "SIGMAMIND_LOG_LEVEL"
+DEMO_VAR = "SIGMAMIND_DEMO"
+
+PLACEHOLDER_KEY = "paste-your-sigmamind-api-key-here"
+"""The key in claude_desktop_config.example.json, recognised so that a copied config gets a clear message."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_LOOPBACK_NAMES = {"localhost"}
+
+MISSING_KEY_MESSAGE = (
+    f"{API_KEY_VAR} is not set, so sigma-mcp cannot call the SigmaMind API. "
+    "Create a key in the SigmaMind dashboard (API Keys, the Production API key) and set it as "
+    f'{API_KEY_VAR} in the environment of the MCP server (for example in the "env" block of your '
+    "MCP client's configuration), then restart the server. To try sigma-mcp without a key, "
+    "start it with --demo."
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the server runs with. `repr` never shows the key."""
+
+    api_key: str | None = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = DEFAULT_TIMEOUT
+    log_level: str = DEFAULT_LOG_LEVEL
+    demo: bool = False
+    problems: tuple[str, ...] = ()
+    """Configuration errors that make every API call fail until they are fixed."""
+    notices: tuple[str, ...] = ()
+    """Configuration oddities that were worked around (logged at start-up)."""
+
+    def __repr__(self) -> str:
+        key = "<set>" if self.api_key else "<not set>"
+        return (
+            f"Settings(api_key={key}, base_url={self.base_url!r}, timeout={self.timeout!r}, "
+            f"log_level={self.log_level!r}, demo={self.demo!r}, problems={self.problems!r})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+        """Read the settings from `env` (the process environment by default)."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        notices: list[str] = []
+
+        api_key = (env.get(API_KEY_VAR) or "").strip() or None
+        if api_key == PLACEHOLDER_KEY:
+            problems.append(
+                f"{API_KEY_VAR} still holds the placeholder from the example configuration. Replace it with "
+                "your key from the SigmaMind dashboard (API Keys, the Production API key) and restart the server."
+            )
+        elif api_key is not None and not _is_printable_ascii(api_key):
+            # The key itself is never quoted: it may be a real secret with a stray character.
+            problems.append(
+                f"{API_KEY_VAR} contains spaces, line breaks or non-ASCII characters, which no API key "
+                "has. Copy the key from the SigmaMind dashboard again and set it without quotes or "
+                "extra characters, then restart the server."
+            )
+
+        base_url, url_problem = parse_base_url(env.get(BASE_URL_VAR))
+        if url_problem:
+            problems.append(url_problem)
+
+        timeout, timeout_problem = _parse_timeout(env.get(TIMEOUT_VAR))
+        if timeout_problem:
+            problems.append(timeout_problem)
+
+        raw_level = (env.get(LOG_LEVEL_VAR) or "").strip().upper()
+        log_level = raw_level if raw_level in LOG_LEVELS else DEFAULT_LOG_LEVEL
+        if raw_level and raw_level not in LOG_LEVELS:
+            notices.append(
+                f"{LOG_LEVEL_VAR}={raw_level[:20]!r} is not a log level; using {DEFAULT_LOG_LEVEL}. "
+                f"Use one of {', '.join(LOG_LEVELS)}."
+            )
+
+        demo = demo or (env.get(DEMO_VAR) or "").strip().lower() in _TRUE
+        return cls(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            log_level=log_level,
+            demo=demo,
+            problems=tuple(problems),
+            notices=tuple(notices),
+        )
+
+    def check_ready(self) -> None:
+        """Raise `ConfigurationError` unless an API call can be made with these settings."""
+        if self.demo:
+            return
+        if self.problems:
+            raise ConfigurationError(" ".join(self.problems))
+        if not self.api_key:
+            raise ConfigurationError(MISSING_KEY_MESSAGE)
+
+
+def parse_base_url(raw: str | None) -> tuple[str, str | None]:
+    """Return the normalised base URL and, if it is not allowed, why not.
+
+    `https` is required; plain `http` is allowed only to a loopback host (for local testing).
+    """
+    if raw is None or not raw.strip():
+        return DEFAULT_BASE_URL, None
+    text = raw.strip()
+    shown = text[:200]
+    refuse = f"{BASE_URL_VAR}={shown!r} is refused: "
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return DEFAULT_BASE_URL, refuse + f"it is not a valid URL. Use {DEFAULT_BASE_URL} or unset it."
+    if parts.scheme not in ("https", "http") or not host:
+        return DEFAULT_BASE_URL, refuse + f"it must be an https:// URL such as {DEFAULT_BASE_URL}."
+    if parts.username is not None or parts.password is not None:
+        return DEFAULT_BASE_URL, refuse + "it must not carry a user name or password."
+    if parts.query or parts.fragment:
+        return DEFAULT_BASE_URL, refuse + "it must not carry a query (?) or fragment (#)."
+    if parts.scheme == "http" and not is_loopback_host(host):
+        return DEFAULT_BASE_URL, refuse + (
+            "plain http is only allowed to a loopback host (127.0.0.1, ::1 or localhost); "
+            "anything else must use https:// so the API key is never sent in clear text."
+        )
+    return text.rstrip("/"), None
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_timeout(raw: str | None) -> tuple[float, str | None]:
+    if raw is None or not raw.strip():
+        return DEFAULT_TIMEOUT, None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        return DEFAULT_TIMEOUT, (
+            f"{TIMEOUT_VAR}={raw.strip()[:40]!r} is not a positive number of seconds; "
+            f"set it to a number such as {DEFAULT_TIMEOUT:g}, or unset it."
+        )
+    return value, None
+
+
+def _is_printable_ascii(text: str) -> bool:
+    return all(0x21 <= ord(ch) <= 0x7E for ch in text)

@@ -1,0 +1,241 @@
+"""Every failure a call can end in, and the one place that maps upstream failures to them.
+
+Each exception carries a message written for the model that reads it: what happened and what to
+do next. The messages never contain the API key (the server redacts all output once more anyway).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+_API_MESSAGE_LIMIT = 300
+_HTML_TAG = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+class SigmaMindError(Exception):
+    """A failure with a message a model can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(SigmaMindError):
+    """The server's configuration does not allow the call (missing key, refused base URL, ...)."""
+
+
+class InvalidArgument(SigmaMindError):
+    """A tool argument is malformed; nothing was sent upstream."""
+
+
+class UpstreamError(SigmaMindError):
+    """The SigmaMind API could not answer the call."""
+
+    status: int | None = None
+
+
+class UpstreamAuthError(UpstreamError):
+    """401 or 403: the key was rejected or lacks access."""
+
+
+class UpstreamNotFound(UpstreamError):
+    """404: nothing with these ids."""
+
+
+class UpstreamRateLimited(UpstreamError):
+    """429: too many requests."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamRejected(UpstreamError):
+    """Any other 4xx: the API refused the request."""
+
+
+class UpstreamServerError(UpstreamError):
+    """5xx: SigmaMind failed."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """No answer within the timeout."""
+
+
+class UpstreamUnreachable(UpstreamError):
+    """No connection could be made."""
+
+
+class UpstreamInvalidResponse(UpstreamError):
+    """An answer that is not what the API promises: not JSON, not an object, a redirect."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request asked for, so that messages can name it and say which ids to check."""
+
+    description: str
+    """e.g. "batch run 'batch_x' of agent 'agent_y'"."""
+    not_found_hint: str
+    """What to check when the API answers 404."""
+
+
+def error_for_response(response: httpx.Response, target: Target, *, base_url: str) -> UpstreamError:
+    """Map a non-2xx response to the exception the caller should see."""
+    status = response.status_code
+    reason = f"HTTP {status}{' ' + response.reason_phrase if response.reason_phrase else ''}"
+    detail = api_message(response)
+    said = f" The API said: {detail}" if detail else ""
+    error: UpstreamError
+    if status == 401:
+        error = UpstreamAuthError(
+            f"SigmaMind rejected the API key ({reason}). Check that SIGMAMIND_API_KEY holds a valid, "
+            "unrevoked Production API key from the SigmaMind dashboard (API Keys), then restart the "
+            f"MCP server.{said}"
+        )
+    elif status == 403:
+        error = UpstreamAuthError(
+            f"The API key has no access to the {target.description} ({reason}). Check that "
+            "SIGMAMIND_API_KEY is a key of the workspace that owns this agent, and that the ids are "
+            f"right.{said}"
+        )
+    elif status == 404:
+        error = UpstreamNotFound(f"SigmaMind has no {target.description} ({reason}). {target.not_found_hint}{said}")
+    elif status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        wait = (
+            f"Wait {format_seconds(retry_after)} (the API's Retry-After) and try again."
+            if retry_after is not None
+            else "Wait a few seconds and try again."
+        )
+        error = UpstreamRateLimited(f"SigmaMind is rate limiting requests ({reason}). {wait}{said}", retry_after)
+    elif 300 <= status < 400:
+        location = response.headers.get("location", "")
+        error = UpstreamInvalidResponse(
+            f"SigmaMind answered with a redirect ({reason}{' to ' + _clean(location, 200) if location else ''}), "
+            "which sigma-mcp does not follow so that the API key only ever goes to "
+            f"{base_url}. Check SIGMAMIND_BASE_URL."
+        )
+    elif 400 <= status < 500:
+        error = UpstreamRejected(
+            f"SigmaMind refused the request for the {target.description} ({reason}).{said or ' No reason given.'}"
+        )
+    elif status >= 500:
+        error = UpstreamServerError(
+            f"SigmaMind failed to answer for the {target.description} ({reason}); the problem is on "
+            f"SigmaMind's side. Try again in a minute.{said}"
+        )
+    else:
+        error = UpstreamInvalidResponse(f"SigmaMind answered with an unexpected status ({reason}).")
+    error.status = status
+    return error
+
+
+def error_for_transport(exc: httpx.TransportError, *, base_url: str, timeout: float) -> UpstreamError:
+    """Map a failure to connect or to receive an answer."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase = "connect to" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "get an answer from"
+        return UpstreamTimeout(
+            f"Could not {phase} SigmaMind at {base_url} within {format_seconds(timeout)} "
+            "(SIGMAMIND_TIMEOUT). Try again; if it keeps happening, check SIGMAMIND_BASE_URL and "
+            "your network, or raise SIGMAMIND_TIMEOUT for very large batch runs."
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return UpstreamUnreachable(
+            f"Could not connect to SigmaMind at {base_url} ({_describe(exc)}). Check "
+            "SIGMAMIND_BASE_URL (default https://api.sigmamind.ai) and your network or proxy."
+        )
+    return UpstreamUnreachable(
+        f"The connection to SigmaMind at {base_url} failed before a full answer arrived "
+        f"({_describe(exc)}). Try again; if it keeps happening, check SIGMAMIND_BASE_URL and your network."
+    )
+
+
+def invalid_json(target: Target, body: bytes) -> UpstreamInvalidResponse:
+    preview = _clean(body[:120].decode("utf-8", "replace"), 120)
+    return UpstreamInvalidResponse(
+        f"SigmaMind answered the request for the {target.description} with a body that is not valid "
+        f"JSON ({len(body)} bytes, starting {preview!r}). This is unexpected; try again, and check "
+        "SIGMAMIND_BASE_URL points at the SigmaMind API."
+    )
+
+
+def not_an_object(target: Target, kind: str) -> UpstreamInvalidResponse:
+    return UpstreamInvalidResponse(
+        f"SigmaMind answered the request for the {target.description} with JSON that is not an "
+        f"object (got {kind}), so there is nothing to summarise. Check SIGMAMIND_BASE_URL points at "
+        "the SigmaMind API."
+    )
+
+
+def api_message(response: httpx.Response) -> str:
+    """The API's own explanation of an error, trimmed and cleaned, or ''."""
+    body = response.content[:4096]
+    if not body.strip():
+        return ""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        parts = [data.get(key) for key in ("message", "error", "detail", "title")]
+        texts = [p for p in parts if isinstance(p, str) and p.strip()]
+        if texts:
+            # "Bad Request: Invalid request parameters" - error name first when both are given.
+            ordered = texts[1:2] + texts[:1] if len(texts) > 1 else texts
+            return _clean(": ".join(dict.fromkeys(ordered)), _API_MESSAGE_LIMIT)
+        return ""
+    text = body.decode("utf-8", "replace")
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = title.group(1) if title else _HTML_TAG.sub(" ", text)
+        return _clean(f"(an HTML page) {text}", _API_MESSAGE_LIMIT)
+    return _clean(text, _API_MESSAGE_LIMIT)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1:
+        return "a moment"
+    if seconds < 120:
+        value = math.ceil(seconds)
+        return f"{value} second{'s' if value != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _describe(exc: Exception) -> str:
+    text = _clean(str(exc), 200)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _clean(text: str, limit: int) -> str:
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,22 @@
+"""Logging: everything to stderr (stdout belongs to the MCP protocol), every record redacted."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from sigma_mcp.redaction import RedactingFilter, Redactor
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str, redactor: Redactor) -> None:
+    """Send all log records, ours and our dependencies', through one redacting stderr handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactingFilter(redactor))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

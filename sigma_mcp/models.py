@@ -1,0 +1,159 @@
+"""Tolerant models of the SigmaMind API's JSON.
+
+The documented responses are examples, not promises: every field is optional, unknown fields are
+ignored, and a value of the wrong type is dropped with a note instead of failing the whole call.
+Well-formed bodies are parsed in one pass straight from bytes; only a body with type errors takes
+the slower repair path. Only a body that is not a JSON object is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from sigma_mcp.errors import Target, UpstreamInvalidResponse, invalid_json, not_an_object
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+class AgentRef(ApiModel):
+    name: str | None = None
+    agentId: str | None = None
+    status: str | None = None
+
+
+class MockVariable(ApiModel):
+    variableName: str | None = None
+    value: JsonValue = None
+
+
+class TestCasePayload(ApiModel):
+    __test__ = False  # not a pytest class
+
+    testCaseId: str | None = None
+    label: str | None = None
+    agent: AgentRef | None = None
+    workspaceId: str | None = None
+    llmModel: str | None = None
+    mockData: list[MockVariable] | None = None
+    userPrompt: str | None = None
+    attempt: Count | None = None
+    successCriteria: str | None = None
+
+
+class BatchRunPayload(ApiModel):
+    batchId: str | None = None
+    workspaceId: str | None = None
+    agent: AgentRef | None = None
+    createdDate: str | None = None
+    testCases: list[TestCasePayload] | None = None
+    successfulAttempts: Count | None = None
+    failedAttempts: Count | None = None
+    totalAttempts: Count | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+_MAX_REPAIR_PASSES = 5
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[M]):
+    """A parsed body and what had to be ignored to parse it."""
+
+    value: M
+    ignored: tuple[str, ...] = ()
+
+
+def parse_object(model: type[M], body: bytes, target: Target) -> Parsed[M]:
+    """Parse `body` into `model`, dropping values of the wrong type (each noted in `ignored`).
+
+    Raises `UpstreamInvalidResponse` when the body is not JSON or not a JSON object.
+    """
+    try:
+        return Parsed(model.model_validate_json(body))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+    if any(error["type"] == "json_invalid" for error in errors):
+        raise invalid_json(target, body)
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise invalid_json(target, body) from None
+    if not isinstance(data, dict):
+        raise not_an_object(target, _json_kind(data))
+
+    ignored: list[str] = []
+    for _ in range(_MAX_REPAIR_PASSES):
+        ignored.extend(_drop(data, errors))
+        try:
+            return Parsed(model.model_validate(data), tuple(ignored))
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_input=False)
+    raise UpstreamInvalidResponse(
+        f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read "
+        f"({len(errors)} problems remain after ignoring the values of unexpected types)."
+    )
+
+
+def _drop(data: dict[str, Any], errors: Sequence[Any]) -> list[str]:
+    """Remove the value at each error's location; return a note per removed value."""
+    notes: list[str] = []
+    list_removals: dict[int, tuple[list[Any], set[int]]] = {}
+    for error in errors:
+        loc: tuple[str | int, ...] = tuple(error["loc"])
+        if not loc:
+            continue
+        parent: Any = data
+        for step in loc[:-1]:
+            parent = _child(parent, step)
+            if parent is None:
+                break
+        last = loc[-1]
+        if isinstance(parent, dict) and isinstance(last, str) and last in parent:
+            del parent[last]
+        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+            list_removals.setdefault(id(parent), (parent, set()))[1].add(last)
+        else:
+            continue
+        notes.append(f"{format_path(loc)} ({error['msg']})")
+    for items, indexes in list_removals.values():
+        for index in sorted(indexes, reverse=True):
+            del items[index]
+    return notes
+
+
+def _child(parent: Any, step: str | int) -> Any:
+    if isinstance(parent, dict) and isinstance(step, str):
+        return parent.get(step)
+    if isinstance(parent, list) and isinstance(step, int) and 0 <= step < len(parent):
+        return parent[step]
+    return None
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """('testCases', 3, 'attempt') -> 'testCases[3].attempt'."""
+    text = ""
+    for step in loc:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"

@@ -1,0 +1,48 @@
+"""Helpers for text that comes from the API: clean it, cap it, and quote it as data."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+_BACKTICKS = re.compile(r"`+")
+
+
+def clean_block(text: str, limit: int) -> str:
+    """Multi-line third-party text: control and invisible characters removed, capped at `limit`."""
+    text = _CONTROL_EXCEPT_NEWLINE_TAB.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return cap(text.strip(), limit)
+
+
+def clean_line(text: str, limit: int) -> str:
+    """One-line third-party text (names, labels, ids): control characters become spaces."""
+    return cap(" ".join(_CONTROL_ALL.sub(" ", text).split()), limit)
+
+
+def cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    omitted = len(text) - limit
+    return f"{text[:limit]}… [{omitted} more characters not shown]"
+
+
+def fence(text: str, info: str = "text") -> str:
+    """A fenced code block that `text` cannot break out of, whatever backticks it holds."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    marker = "`" * max(3, longest + 1)
+    return f"{marker}{info}\n{text}\n{marker}"
+
+
+def code(text: str) -> str:
+    """An inline code span that `text` cannot break out of."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    marker = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{marker}{pad}{text}{pad}{marker}"
+
+
+def percent(rate: float) -> str:
+    """0.8 -> '80%', 0.8333 -> '83.3%'."""
+    value = round(rate * 100, 1)
+    return f"{value:g}%"

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from sigma_mcp.config import Settings
+from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
+from sigma_mcp.server import create_server
+from tests.fake_api import FakeSigmaMind
+
+API_KEY = "sk_live_9fQ2mX7rT4vB8nK1pL6wZ3cY5hJ0dG"
+"""A fake key that looks real; tests check that it never appears in any output."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeSigmaMind]:
+    server = FakeSigmaMind().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def documented_example() -> dict[str, Any]:
+    return copy.deepcopy(DOCUMENTED_EXAMPLE)
+
+
+def env_for(api: FakeSigmaMind, **extra: str) -> dict[str, str]:
+    return {"SIGMAMIND_API_KEY": API_KEY, "SIGMAMIND_BASE_URL": api.url, **extra}
+
+
+def settings_for(api: FakeSigmaMind, **extra: str) -> Settings:
+    return Settings.from_env(env_for(api, **extra))
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Both ways an MCP client connects: the initialize handshake and the 2026-07-28 modern path."""
+    return str(request.param)
+
+
+@asynccontextmanager
+async def connect(settings: Settings, mode: str = "legacy") -> AsyncIterator[Client]:
+    async with Client(create_server(settings), mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def sigma_mcp_script() -> str:
+    """The installed `sigma-mcp` console script of the Python running the tests."""
+    candidate = Path(sys.executable).parent / ("sigma-mcp.exe" if os.name == "nt" else "sigma-mcp")
+    found = str(candidate) if candidate.exists() else shutil.which("sigma-mcp")
+    if found is None:
+        pytest.fail("the sigma-mcp console script is not installed; run pip install -e '.[dev]'")
+    return found
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess: this one without SIGMAMIND_* variables, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAMIND_")}
+    env.update(extra)
+    return env

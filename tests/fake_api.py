@@ -1,0 +1,146 @@
+"""A scriptable stand-in for the SigmaMind API: a real HTTP server on 127.0.0.1 in a thread."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Reply:
+    """What the fake API answers with."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before sending anything."""
+    reset: bool = False
+    """Drop the connection with a TCP reset instead of answering."""
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, **kwargs: Any) -> Reply:
+        return cls(status=status, body=json.dumps(value).encode(), **kwargs)
+
+
+def api_error(status: int, error: str, message: str, path: str = "/v1/batch-runs") -> Reply:
+    """An error shaped like the API's documented error bodies."""
+    return Reply.json(
+        {
+            "error": error,
+            "message": message,
+            "path": path,
+            "status": status,
+            "timestamp": "2026-03-26T10:52:45Z",
+        },
+        status=status,
+    )
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the fake API received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    client_port: int
+
+
+Handler = Callable[[Seen], Reply]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout under test) is expected; anything else is a real failure.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FakeSigmaMind:
+    """Serves batch runs registered with `add_batch_run`, or whatever `handler` answers."""
+
+    def __init__(self) -> None:
+        self.requests: list[Seen] = []
+        self.batch_runs: dict[tuple[str, str], Any] = {}
+        self.handler: Handler = self._default
+        self._lock = threading.Lock()
+        fake = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = _Server(("127.0.0.1", 0), RequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeSigmaMind:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_batch_run(self, body: Any, *, batch_id: str | None = None, agent_id: str | None = None) -> None:
+        batch_id = batch_id or body["batchId"]
+        agent_id = agent_id or body["agent"]["agentId"]
+        self.batch_runs[(batch_id, agent_id)] = body
+
+    def _default(self, seen: Seen) -> Reply:
+        parts = seen.path.strip("/").split("/")
+        if len(parts) == 3 and parts[:2] == ["v1", "batch-runs"]:
+            agent = (seen.query.get("agentId") or [""])[0]
+            body = self.batch_runs.get((parts[2], agent))
+            if body is not None:
+                return body if isinstance(body, Reply) else Reply.json(body)
+        return api_error(404, "Not Found", "Resource not found", seen.path)
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(request.path)
+        seen = Seen(
+            method=request.command,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            client_port=request.client_address[1],
+        )
+        with self._lock:
+            self.requests.append(seen)
+        reply = self.handler(seen)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.reset:
+            # SO_LINGER with a zero timeout makes close() send a TCP reset.
+            request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.close_connection = True
+            return
+        request.send_response(reply.status)
+        headers = {"Content-Type": "application/json", **reply.headers}
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(reply.body)))
+        request.end_headers()
+        request.wfile.write(reply.body)

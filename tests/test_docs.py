@@ -1,0 +1,49 @@
+"""The README matches the behaviour: its example output is real, its config snippets parse."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from sigma_mcp.config import Settings
+from tests.conftest import connect
+from tests.test_server import AGENT, BATCH, text_of
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"^(`{{3,}}){language}\n(.*?)\n\1$", README, re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.anyio
+async def test_readme_example_output_is_what_the_tool_returns() -> None:
+    (example,) = [body for _, body in blocks("markdown")]
+    async with connect(Settings.from_env({}, demo=True)) as client:
+        result = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT})
+    assert text_of(result) == example + "\n"
+
+
+def test_readme_config_snippets_parse_and_start_sigma_mcp() -> None:
+    snippets = [json.loads(body) for _, body in blocks("json")]
+    assert len(snippets) == 3  # Claude Desktop, Cursor, VS Code
+    for snippet in snippets:
+        servers = snippet.get("mcpServers") or snippet["servers"]
+        assert servers["sigmamind"]["command"] == "sigma-mcp"
+        assert "SIGMAMIND_API_KEY" in servers["sigmamind"]["env"]
+    desktop = json.loads((ROOT / "claude_desktop_config.example.json").read_text())
+    assert snippets[0] == desktop
+
+
+def test_quickstart_is_two_commands_and_ci_runs_the_same_tests() -> None:
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = [body for _, body in re.findall(r"^(```)sh\n(.*?)\n\1$", quickstart, re.MULTILINE | re.DOTALL)]
+    assert len(commands) == 2
+    assert "--demo" in commands[0]
+    test_command = commands[1].split("&& ")[-1]
+    assert test_command == ".venv/bin/python -m pytest"
+    assert test_command in (ROOT / ".ci" / "run").read_text()
