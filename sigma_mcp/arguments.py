@@ -11,9 +11,9 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 
-from sigma_mcp.ids import describe_json_type
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.results import error_result
+from sigma_mcp.text import describe_json_type
 
 
 class ArgumentGuard:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sigma_mcp.errors import InvalidArgument
+from sigma_mcp.text import describe_json_type
 
 MAX_ID_LENGTH = 128
 _ID = re.compile(r"[A-Za-z0-9._-]+")
@@ -68,20 +69,3 @@ def _describe_char(ch: str) -> str:
 def _preview(value: str) -> str:
     shown = value if len(value) <= 40 else value[:40] + "…"
     return ascii(shown)
-
-
-def describe_json_type(value: object) -> str:
-    """'a number', 'an array', ... for messages about a JSON value of the wrong type."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"

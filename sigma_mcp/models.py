@@ -16,6 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from sigma_mcp.errors import Target, UpstreamInvalidResponse, invalid_json, not_an_object
+from sigma_mcp.text import describe_json_type
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -89,7 +90,7 @@ def parse_object(model: type[M], body: bytes, target: Target) -> Parsed[M]:
     except (ValueError, RecursionError):
         raise invalid_json(target, body) from None
     if not isinstance(data, dict):
-        raise not_an_object(target, _json_kind(data))
+        raise not_an_object(target, describe_json_type(data))
 
     ignored: list[str] = []
     for _ in range(_MAX_REPAIR_PASSES):
@@ -145,15 +146,3 @@ def format_path(loc: Sequence[str | int]) -> str:
     for step in loc:
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
     return text
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return f"an array of {len(value)} items"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return "null"

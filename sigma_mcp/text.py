@@ -46,3 +46,20 @@ def percent(rate: float) -> str:
     """0.8 -> '80%', 0.8333 -> '83.3%'."""
     value = round(rate * 100, 1)
     return f"{value:g}%"
+
+
+def describe_json_type(value: object) -> str:
+    """'a number', 'an array', ... for messages about a JSON value of the wrong type."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"

@@ -47,7 +47,9 @@ def test_refused_ids_name_the_parameter_and_the_shape(value: str, why: str) -> N
     assert "agent_x" in message
 
 
-@pytest.mark.parametrize(("value", "kind"), [(5, "a number"), (None, "null"), (["a"], "an array"), (True, "a boolean")])
+@pytest.mark.parametrize(
+    ("value", "kind"), [(5, "a number"), (None, "null"), (["a"], "an array of 1 item"), (True, "a boolean")]
+)
 def test_non_strings_are_refused(value: object, kind: str) -> None:
     with pytest.raises(InvalidArgument, match=f"Invalid batchId: expected a string id .* got {kind}"):
         check_id("batchId", value, example="batch_x")
