@@ -1,4 +1,4 @@
-"""The `sigma-mcp` command: the stdio MCP server by default, and `batch-run` for the terminal."""
+"""The `sigma-mcp` command: the stdio MCP server by default, and each tool as a subcommand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from sigma_mcp import __version__
 from sigma_mcp.config import MISSING_KEY_MESSAGE, Settings
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sigma-mcp",
         description=(
             "MCP server for SigmaMind batch runs. With no command it serves MCP over stdio "
-            "(what MCP clients such as Claude Desktop start)."
+            "(what MCP clients such as Claude Desktop start). The commands print what the tools return."
         ),
         epilog=(
             "Configuration comes from the environment: SIGMAMIND_API_KEY, SIGMAMIND_BASE_URL, "
@@ -38,23 +39,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sigma-mcp {__version__}")
     parser.add_argument("--demo", action="store_true", help="serve built-in demo data (no key, no network)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    batch_run = commands.add_parser(
-        "batch-run",
-        help="print the summary of one batch run, as the get_batch_run tool returns it",
-        description="Print the summary of one batch run, exactly as the get_batch_run tool returns it.",
-    )
+
+    batch_run = _command(commands, "batch-run", "one batch run's summary (the get_batch_run tool)")
     batch_run.add_argument("batch_id", metavar="BATCH_ID", help="the batch run's id, e.g. batch_s0OJu2JWR8R45Fai")
-    batch_run.add_argument(
-        "--agent", required=True, metavar="AGENT_ID", help="the agent's id, e.g. agent_D5D0p7TUs66TTAEAx"
-    )
-    batch_run.add_argument("--json", action="store_true", help="print the structured result as JSON")
-    batch_run.add_argument(
-        "--demo",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="use built-in demo data (no key needed)",
-    )
+    _agent(batch_run)
+    batch_run.add_argument("--offset", type=int, default=0, help="skip this many test cases (failures first)")
+    batch_run.add_argument("--limit", type=int, help="show at most this many test cases")
+    batch_run.add_argument("--test-case", metavar="TEST_CASE_ID", help="show only this test case, in full")
+
+    test_run = _command(commands, "test-run", "one attempt with its transcript (the get_test_run tool)")
+    test_run.add_argument("job_id", metavar="JOB_ID", help="the attempt's id (jobId)")
+    test_run.add_argument("--batch", required=True, metavar="BATCH_ID", help="the batch run it belongs to")
+    _agent(test_run)
+    test_run.add_argument("--max-turns", type=int, default=20, help="show at most this many turns")
+    test_run.add_argument("--turn-offset", type=int, help="show turns from this 0-based position on")
+
+    batch_runs = _command(commands, "batch-runs", "an agent's batch runs, newest first (the list_batch_runs tool)")
+    _agent(batch_runs)
+    batch_runs.add_argument("--page", type=int, default=0, help="0-based page number")
+    batch_runs.add_argument("--size", type=int, default=20, help="batch runs per page")
+
+    compare = _command(commands, "compare", "compare two batch runs (the compare_batch_runs tool)")
+    compare.add_argument("base", metavar="BASE_BATCH_ID", help="the earlier batch run")
+    compare.add_argument("candidate", metavar="CANDIDATE_BATCH_ID", help="the later batch run")
+    _agent(compare)
     return parser
+
+
+def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=f"Print {summary}.")
+    command.add_argument("--json", action="store_true", help="print the structured result as JSON")
+    command.add_argument(
+        "--demo", action="store_true", default=argparse.SUPPRESS, help="use built-in demo data (no key needed)"
+    )
+    return command
+
+
+def _agent(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--agent", required=True, metavar="AGENT_ID", help="the agent's id")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -64,9 +86,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(settings.log_level, redactor)
     for notice in settings.notices:
         logger.warning(notice)
-    if args.command == "batch-run":
-        sys.exit(asyncio.run(batch_run(settings, redactor, args.batch_id, args.agent, as_json=args.json)))
-    serve(settings, redactor)
+    if args.command is None:
+        serve(settings, redactor)
+        return
+    sys.exit(asyncio.run(run_command(settings, redactor, args)))
 
 
 def serve(settings: Settings, redactor: Redactor) -> None:
@@ -82,22 +105,32 @@ def serve(settings: Settings, redactor: Redactor) -> None:
         create_server(settings, redactor=redactor).run("stdio")
 
 
-async def batch_run(settings: Settings, redactor: Redactor, batch_id: str, agent_id: str, *, as_json: bool) -> int:
-    """Print one batch run's summary; return the exit status."""
+async def run_command(settings: Settings, redactor: Redactor, args: argparse.Namespace) -> int:
+    """Run one subcommand and print its answer; return the exit status."""
     from sigma_mcp import operations
     from sigma_mcp.client import SigmaMindClient
-    from sigma_mcp.render import render_batch_run
 
+    calls: dict[str, Callable[[SigmaMindClient], Awaitable[operations.Answer[Any]]]] = {
+        "batch-run": lambda client: operations.get_batch_run(
+            client, args.batch_id, args.agent, offset=args.offset, limit=args.limit, test_case_id=args.test_case
+        ),
+        "test-run": lambda client: operations.get_test_run(
+            client, args.job_id, args.batch, args.agent, max_turns=args.max_turns, turn_offset=args.turn_offset
+        ),
+        "batch-runs": lambda client: operations.list_batch_runs(client, args.agent, page=args.page, size=args.size),
+        "compare": lambda client: operations.compare(client, args.agent, args.base, args.candidate),
+    }
     try:
         async with SigmaMindClient(settings) as client:
-            summary = await operations.get_batch_run(client, batch_id, agent_id)
+            answer = await calls[args.command](client)
     except SigmaMindError as exc:
         print(f"sigma-mcp: error: {redactor.text(exc.message)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigurationError | InvalidArgument) else EXIT_API_ERROR
-    if as_json:
-        output = json.dumps(redactor.json(summary.model_dump(mode="json")), indent=2, ensure_ascii=False) + "\n"
+    if args.json:
+        data = redactor.json(answer.summary.model_dump(mode="json"))
+        output = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
-        output = redactor.text(render_batch_run(summary))
+        output = redactor.text(answer.text)
     _write_stdout(output)
     return EXIT_OK
 

@@ -16,7 +16,7 @@ from sigma_mcp import __version__
 from sigma_mcp.config import Settings, is_loopback_host
 from sigma_mcp.demo import DEMO_BASE_URL, demo_transport
 from sigma_mcp.errors import Target, error_for_response, error_for_transport
-from sigma_mcp.models import BatchRunPayload, Parsed, parse_object
+from sigma_mcp.models import BatchRunPage, BatchRunPayload, Parsed, TestRunPayload, parse_object
 
 USER_AGENT = f"sigma-mcp/{__version__}"
 MAX_CONNECTIONS = 10
@@ -66,6 +66,29 @@ class SigmaMindClient:
         )
         body = await self._get(f"/v1/batch-runs/{batch_id}", {"agentId": agent_id}, target)
         return parse_object(BatchRunPayload, body, target)
+
+    async def get_test_run(self, job_id: str, batch_id: str, agent_id: str) -> Parsed[TestRunPayload]:
+        """`GET /v1/test-runs/{jobId}?batchId=&agentId=`; ids must already be validated."""
+        target = Target(
+            description=f"attempt '{job_id}' of batch run '{batch_id}' (agent '{agent_id}')",
+            not_found_hint=(
+                "Check all three ids: jobId is one attempt's id (get_batch_run lists them under each test "
+                "case's results when the API sends them; the SigmaMind dashboard shows them too), batchId the "
+                "batch run it belongs to, and agentId that batch run's agent."
+            ),
+        )
+        body = await self._get(f"/v1/test-runs/{job_id}", {"batchId": batch_id, "agentId": agent_id}, target)
+        return parse_object(TestRunPayload, body, target)
+
+    async def list_batch_runs(self, agent_id: str, page: int, size: int) -> Parsed[BatchRunPage]:
+        """`GET /v1/batch-runs?agentId=&page=&size=`, newest first; the id must already be validated."""
+        target = Target(
+            description=f"batch runs of agent '{agent_id}'",
+            not_found_hint="Check agentId: it is the id shown on the agent's page in the SigmaMind dashboard.",
+        )
+        params = {"agentId": agent_id, "page": str(page), "size": str(size)}
+        body = await self._get("/v1/batch-runs", params, target)
+        return parse_object(BatchRunPage, body, target)
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
         self.settings.check_ready()

@@ -6,6 +6,7 @@ do next. The messages never contain the API key (the server redacts all output o
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import math
@@ -27,6 +28,13 @@ class SigmaMindError(Exception):
         super().__init__(message)
         self.message = message
 
+    def prefixed(self, prefix: str) -> SigmaMindError:
+        """The same failure, its message led by `prefix` (which says what was being done)."""
+        error = copy.copy(self)
+        error.message = f"{prefix}{self.message}"
+        error.args = (error.message,)
+        return error
+
 
 class ConfigurationError(SigmaMindError):
     """The server's configuration does not allow the call (missing key, refused base URL, ...)."""
@@ -34,6 +42,10 @@ class ConfigurationError(SigmaMindError):
 
 class InvalidArgument(SigmaMindError):
     """A tool argument is malformed; nothing was sent upstream."""
+
+
+class NotInBatchRun(SigmaMindError):
+    """The batch run was fetched, but it has no test case with the id asked for."""
 
 
 class UpstreamError(SigmaMindError):

@@ -69,3 +69,12 @@ def _describe_char(ch: str) -> str:
 def _preview(value: str) -> str:
     shown = value if len(value) <= 40 else value[:40] + "…"
     return ascii(shown)
+
+
+def check_count(name: str, value: object, *, minimum: int, maximum: int) -> int:
+    """Return `value` if it is a whole number in [minimum, maximum], else raise `InvalidArgument`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"Invalid {name}: expected a whole number, got {describe_json_type(value)}.")
+    if not minimum <= value <= maximum:
+        raise InvalidArgument(f"Invalid {name}: must be from {minimum} to {maximum}, got {value}.")
+    return value

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from sigma_mcp.errors import Target, UpstreamInvalidResponse, invalid_json, not_an_object
 from sigma_mcp.text import describe_json_type
@@ -36,8 +36,26 @@ class MockVariable(ApiModel):
     value: JsonValue = None
 
 
+class AttemptPayload(ApiModel):
+    """One attempt (test run) as it may appear inside a test case of a batch run."""
+
+    jobId: str | None = None
+    isSuccessful: bool | None = None
+    isSuccesful: bool | None = None  # the API's older spelling
+    remarks: str | None = None
+    createdDate: str | None = None
+    completedDate: str | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        """True or False once judged; None while the verdict is unknown."""
+        return self.isSuccessful if self.isSuccessful is not None else self.isSuccesful
+
+
 class TestCasePayload(ApiModel):
     __test__ = False  # not a pytest class
+    # Unknown fields are kept: per-attempt results may arrive under a key nobody documented.
+    model_config = ConfigDict(extra="allow")
 
     testCaseId: str | None = None
     label: str | None = None
@@ -59,6 +77,85 @@ class BatchRunPayload(ApiModel):
     successfulAttempts: Count | None = None
     failedAttempts: Count | None = None
     totalAttempts: Count | None = None
+
+
+class BatchRunPage(ApiModel):
+    """One page of `GET /v1/batch-runs?agentId=&page=&size=`."""
+
+    data: list[BatchRunPayload] | None = None
+    page: Count | None = None
+    size: Count | None = None
+    totalCount: Count | None = None
+    totalPages: Count | None = None
+    hasNext: bool | None = None
+    hasPrevious: bool | None = None
+
+
+class Turn(ApiModel):
+    role: str | None = Field(default=None, validation_alias=AliasChoices("role", "speaker"))
+    content: JsonValue = Field(default=None, validation_alias=AliasChoices("content", "text", "message"))
+
+
+class TestRunPayload(ApiModel):
+    """`GET /v1/test-runs/{jobId}?batchId=&agentId=`: one attempt with its transcript."""
+
+    __test__ = False  # not a pytest class
+
+    batchId: str | None = None
+    workspaceId: str | None = None
+    agent: AgentRef | None = None
+    testCase: TestCasePayload | None = None
+    jobId: str | None = None
+    chatId: str | None = None
+    createdDate: str | None = None
+    completedDate: str | None = None
+    isSuccessful: bool | None = None
+    isSuccesful: bool | None = None  # the API's older spelling
+    remarks: str | None = None
+    conversation: list[Turn] | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        return self.isSuccessful if self.isSuccessful is not None else self.isSuccesful
+
+
+ATTEMPT_MARKERS = frozenset({"jobId", "isSuccessful", "isSuccesful", "remarks"})
+
+
+@dataclass(frozen=True)
+class AttemptRecords:
+    """Per-attempt results found inside a test case, and where."""
+
+    keys: tuple[str, ...]
+    records: tuple[AttemptPayload, ...]
+    ignored: tuple[str, ...] = ()
+
+
+def find_attempt_records(test_case: TestCasePayload) -> AttemptRecords | None:
+    """Per-attempt results under any key of `test_case`: a list of objects carrying a jobId, a
+    verdict (isSuccessful / isSuccesful) or remarks. None when the test case carries none."""
+    extra = test_case.model_extra
+    if not extra:
+        return None
+    keys: list[str] = []
+    records: list[AttemptPayload] = []
+    ignored: list[str] = []
+    for key, value in extra.items():
+        if not isinstance(value, list) or not any(
+            isinstance(item, dict) and not ATTEMPT_MARKERS.isdisjoint(item) for item in value
+        ):
+            continue
+        keys.append(key)
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                ignored.append(f"{key}[{index}] (not an object)")
+                continue
+            parsed = validate_tolerant(AttemptPayload, dict(item))
+            records.append(parsed.value)
+            ignored.extend(f"{key}[{index}].{note}" for note in parsed.ignored)
+    if not keys:
+        return None
+    return AttemptRecords(tuple(keys), tuple(records), tuple(ignored))
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -91,18 +188,29 @@ def parse_object(model: type[M], body: bytes, target: Target) -> Parsed[M]:
         raise invalid_json(target, body) from None
     if not isinstance(data, dict):
         raise not_an_object(target, describe_json_type(data))
+    try:
+        return validate_tolerant(model, data, errors)
+    except ValueError as exc:
+        raise UpstreamInvalidResponse(
+            f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read ({exc})."
+        ) from None
 
+
+def validate_tolerant(model: type[M], data: dict[str, Any], errors: Sequence[Any] | None = None) -> Parsed[M]:
+    """Validate `data` (which may be modified), dropping each value of the wrong type with a note.
+
+    `errors` are the errors of a validation already tried, if any. Raises ValueError when the
+    data still does not validate after the repairs.
+    """
     ignored: list[str] = []
     for _ in range(_MAX_REPAIR_PASSES):
-        ignored.extend(_drop(data, errors))
+        if errors is not None:
+            ignored.extend(_drop(data, errors))
         try:
             return Parsed(model.model_validate(data), tuple(ignored))
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
-    raise UpstreamInvalidResponse(
-        f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read "
-        f"({len(errors)} problems remain after ignoring the values of unexpected types)."
-    )
+    raise ValueError(f"{len(errors or ())} problems remain after ignoring the values of unexpected types")
 
 
 def _drop(data: dict[str, Any], errors: Sequence[Any]) -> list[str]:

@@ -1,24 +1,217 @@
-"""What each tool does, independent of how it is called (MCP tool or command line)."""
+"""What each tool does, independent of how it is called (MCP tool, resource or command line):
+validate the arguments, fetch, summarise, render, and keep the answer within its budget."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import anyio
+
 from sigma_mcp.client import SigmaMindClient
-from sigma_mcp.ids import check_id
-from sigma_mcp.summary import BatchRunSummary, summarize_batch_run
+from sigma_mcp.errors import NotInBatchRun, SigmaMindError
+from sigma_mcp.ids import check_count, check_id
+from sigma_mcp.models import BatchRunPayload, Parsed
+from sigma_mcp.render.batch_run import render_batch_run, test_case_size
+from sigma_mcp.render.batch_runs import render_batch_run_list
+from sigma_mcp.render.comparison import render_comparison
+from sigma_mcp.render.test_run import render_test_run
+from sigma_mcp.summaries.batch_run import MAX_PAGE, BatchRunSummary, Window, summarize_batch_run
+from sigma_mcp.summaries.batch_runs import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    BatchRunListSummary,
+    summarize_batch_run_page,
+)
+from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, OutputModel, Source, json_size
+from sigma_mcp.summaries.comparison import MAX_LISTED, ComparisonSummary, compare_batch_runs
+from sigma_mcp.summaries.test_run import DEFAULT_MAX_TURNS, MAX_TURNS, TestRunSummary, TurnWindow, summarize_test_run
 
 BATCH_ID_EXAMPLE = "batch_s0OJu2JWR8R45Fai"
 AGENT_ID_EXAMPLE = "agent_D5D0p7TUs66TTAEAx"
+JOB_ID_EXAMPLE = "job_Rf01aQ7m"
+TEST_CASE_ID_EXAMPLE = "tc_d17T6uReChpyfFeP"
+MAX_OFFSET = 1_000_000
+MAX_LIST_PAGE = 100_000
+
+S = TypeVar("S", bound=OutputModel)
 
 
-async def get_batch_run(client: SigmaMindClient, batch_id: object, agent_id: object) -> BatchRunSummary:
-    """Validate the ids, fetch the batch run and summarise it."""
+@dataclass(frozen=True)
+class Answer(Generic[S]):
+    """A summary and its markdown, together within TEXT_BUDGET and DATA_BUDGET."""
+
+    summary: S
+    text: str
+
+
+async def get_batch_run(
+    client: SigmaMindClient,
+    batch_id: object,
+    agent_id: object,
+    *,
+    offset: object = 0,
+    limit: object = None,
+    test_case_id: object = None,
+) -> Answer[BatchRunSummary]:
     batch_id = check_id("batchId", batch_id, example=BATCH_ID_EXAMPLE)
     agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
+    offset = check_count("offset", offset, minimum=0, maximum=MAX_OFFSET)
+    limit = None if limit is None else check_count("limit", limit, minimum=1, maximum=MAX_PAGE)
+    test_case_id = None if test_case_id is None else check_id("testCaseId", test_case_id, example=TEST_CASE_ID_EXAMPLE)
     parsed = await client.get_batch_run(batch_id, agent_id)
-    return summarize_batch_run(
-        parsed.value,
-        batch_id=batch_id,
-        agent_id=agent_id,
-        source="demo" if client.settings.demo else "sigmamind",
-        ignored=parsed.ignored,
+
+    def build(most: int) -> BatchRunSummary:
+        return summarize_batch_run(
+            parsed.value,
+            batch_id=batch_id,
+            agent_id=agent_id,
+            source=_source(client),
+            ignored=parsed.ignored,
+            window=Window(offset=offset, limit=most, test_case_id=test_case_id),
+            text_cost=test_case_size,
+        )
+
+    answer = _fit(build, render_batch_run, limit or MAX_PAGE, lambda summary: len(summary.testCases))
+    if test_case_id is not None and not answer.summary.testCases and not answer.summary.testCasesNotShown:
+        raise NotInBatchRun(
+            f"Batch run {batch_id} has no test case with testCaseId {test_case_id} (it has "
+            f"{answer.summary.testCaseCount} test cases). Call get_batch_run without testCaseId to see their ids."
+        )
+    return answer
+
+
+async def get_test_run(
+    client: SigmaMindClient,
+    job_id: object,
+    batch_id: object,
+    agent_id: object,
+    *,
+    max_turns: object = DEFAULT_MAX_TURNS,
+    turn_offset: object = None,
+) -> Answer[TestRunSummary]:
+    job_id = check_id("jobId", job_id, example=JOB_ID_EXAMPLE)
+    batch_id = check_id("batchId", batch_id, example=BATCH_ID_EXAMPLE)
+    agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
+    max_turns = check_count("maxTurns", max_turns, minimum=1, maximum=MAX_TURNS)
+    turn_offset = None if turn_offset is None else check_count("turnOffset", turn_offset, minimum=0, maximum=MAX_OFFSET)
+    parsed = await client.get_test_run(job_id, batch_id, agent_id)
+
+    def build(most: int) -> TestRunSummary:
+        return summarize_test_run(
+            parsed.value,
+            job_id=job_id,
+            batch_id=batch_id,
+            agent_id=agent_id,
+            source=_source(client),
+            ignored=parsed.ignored,
+            window=TurnWindow(max_turns=most, offset=turn_offset),
+        )
+
+    return _fit(build, render_test_run, max_turns, lambda summary: len(summary.conversation))
+
+
+async def list_batch_runs(
+    client: SigmaMindClient, agent_id: object, *, page: object = 0, size: object = DEFAULT_PAGE_SIZE
+) -> Answer[BatchRunListSummary]:
+    agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
+    page = check_count("page", page, minimum=0, maximum=MAX_LIST_PAGE)
+    size = check_count("size", size, minimum=1, maximum=MAX_PAGE_SIZE)
+    parsed = await client.list_batch_runs(agent_id, page, size)
+
+    def build(most: int) -> BatchRunListSummary:
+        return summarize_batch_run_page(
+            parsed.value,
+            agent_id=agent_id,
+            page=page,
+            size=size,
+            source=_source(client),
+            ignored=parsed.ignored,
+            max_rows=most,
+        )
+
+    return _fit(build, render_batch_run_list, size, lambda summary: len(summary.batchRuns))
+
+
+async def compare(
+    client: SigmaMindClient, agent_id: object, base_batch_id: object, candidate_batch_id: object
+) -> Answer[ComparisonSummary]:
+    agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
+    base_batch_id = check_id("baseBatchId", base_batch_id, example=BATCH_ID_EXAMPLE)
+    candidate_batch_id = check_id("candidateBatchId", candidate_batch_id, example=BATCH_ID_EXAMPLE)
+    base, candidate = await _fetch_both(client, agent_id, base_batch_id, candidate_batch_id)
+
+    def build(most: int) -> ComparisonSummary:
+        return compare_batch_runs(
+            base.value,
+            candidate.value,
+            agent_id=agent_id,
+            base_batch_id=base_batch_id,
+            candidate_batch_id=candidate_batch_id,
+            source=_source(client),
+            ignored=[
+                *(f"base: {note}" for note in base.ignored),
+                *(f"candidate: {note}" for note in candidate.ignored),
+            ],
+            max_listed=most,
+        )
+
+    return _fit(build, render_comparison, MAX_LISTED, _listed)
+
+
+async def _fetch_both(
+    client: SigmaMindClient, agent_id: str, base_batch_id: str, candidate_batch_id: str
+) -> tuple[Parsed[BatchRunPayload], Parsed[BatchRunPayload]]:
+    """Both batch runs, fetched at the same time; the base's failure is reported first."""
+    results: dict[str, Parsed[BatchRunPayload] | SigmaMindError] = {}
+
+    async def fetch(side: str, batch_id: str) -> None:
+        try:
+            results[side] = await client.get_batch_run(batch_id, agent_id)
+        except SigmaMindError as exc:
+            results[side] = exc
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(fetch, "base", base_batch_id)
+        group.start_soon(fetch, "candidate", candidate_batch_id)
+    base, candidate = results["base"], results["candidate"]
+    if isinstance(base, SigmaMindError):
+        raise base.prefixed("Could not fetch the base batch run: ")
+    if isinstance(candidate, SigmaMindError):
+        raise candidate.prefixed("Could not fetch the candidate batch run: ")
+    return base, candidate
+
+
+def _source(client: SigmaMindClient) -> Source:
+    return "demo" if client.settings.demo else "sigmamind"
+
+
+def _fit(build: Callable[[int], S], render: Callable[[S], str], most: int, count: Callable[[S], int]) -> Answer[S]:
+    """Build with at most `most` items, and with fewer until both the text and the data fit their budgets.
+
+    The summaries budget their own lists, so this rarely does more than one pass; it makes the bound
+    hold whatever the data holds (with no items left, the text is cut as a last resort).
+    """
+    while True:
+        summary = build(most)
+        text = render(summary)
+        fits_text = len(text.encode()) <= TEXT_BUDGET
+        if (fits_text and json_size(summary.model_dump(mode="json")) <= DATA_BUDGET) or most == 0:
+            return Answer(summary, text if fits_text else _cut(text))
+        most = min(most, count(summary)) * 3 // 4
+
+
+def _listed(summary: ComparisonSummary) -> int:
+    return max(
+        len(summary.testCasesAdded),
+        len(summary.testCasesRemoved),
+        len(summary.testCasesChanged),
+        len(summary.testCaseDeltas),
     )
+
+
+def _cut(text: str) -> str:
+    note = "\n\n[The rest of this answer was cut to stay within 24 KB.]\n"
+    head = text.encode()[: TEXT_BUDGET - len(note.encode())].decode(errors="ignore")
+    return head + note

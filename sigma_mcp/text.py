@@ -63,3 +63,18 @@ def describe_json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+def cell(text: str) -> str:
+    """Text for a markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    """'1 attempt', '3 attempts'."""
+    return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def points(value: float) -> str:
+    """A change in percentage points: '+10', '-33.3', '0'."""
+    return "0" if value == 0 else f"{value:+g}"

@@ -75,6 +75,8 @@ class FakeSigmaMind:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
         self.batch_runs: dict[tuple[str, str], Any] = {}
+        self.test_runs: dict[tuple[str, str, str], Any] = {}
+        self.pages: dict[str, Any] = {}
         self.handler: Handler = self._default
         self._lock = threading.Lock()
         fake = self
@@ -109,14 +111,25 @@ class FakeSigmaMind:
         agent_id = agent_id or body["agent"]["agentId"]
         self.batch_runs[(batch_id, agent_id)] = body
 
+    def add_test_run(self, body: Any, *, job_id: str, batch_id: str, agent_id: str) -> None:
+        self.test_runs[(job_id, batch_id, agent_id)] = body
+
     def _default(self, seen: Seen) -> Reply:
         parts = seen.path.strip("/").split("/")
-        if len(parts) == 3 and parts[:2] == ["v1", "batch-runs"]:
-            agent = (seen.query.get("agentId") or [""])[0]
-            body = self.batch_runs.get((parts[2], agent))
-            if body is not None:
-                return body if isinstance(body, Reply) else Reply.json(body)
-        return api_error(404, "Not Found", "Resource not found", seen.path)
+
+        def query(name: str) -> str:
+            return (seen.query.get(name) or [""])[0]
+
+        body: Any = None
+        if parts == ["v1", "batch-runs"]:
+            body = self.pages.get(query("agentId"))
+        elif len(parts) == 3 and parts[:2] == ["v1", "batch-runs"]:
+            body = self.batch_runs.get((parts[2], query("agentId")))
+        elif len(parts) == 3 and parts[:2] == ["v1", "test-runs"]:
+            body = self.test_runs.get((parts[2], query("batchId"), query("agentId")))
+        if body is None:
+            return api_error(404, "Not Found", "Resource not found", seen.path)
+        return body if isinstance(body, Reply) else Reply.json(body)
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         url = urlsplit(request.path)

@@ -102,3 +102,66 @@ def test_version_via_python_dash_m() -> None:
     )
     assert completed.returncode == 0
     assert completed.stdout.strip() == f"sigma-mcp {__version__}"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "arguments", "command"),
+    [
+        (
+            "get_test_run",
+            {
+                "jobId": "job_Es02hI6v",
+                "batchId": "batch_Xk3pQ9mLrT2vWs7d",
+                "agentId": AGENT,
+                "turnOffset": 2,
+                "maxTurns": 3,
+            },
+            [
+                "test-run",
+                "job_Es02hI6v",
+                "--batch",
+                "batch_Xk3pQ9mLrT2vWs7d",
+                "--agent",
+                AGENT,
+                "--turn-offset",
+                "2",
+                "--max-turns",
+                "3",
+            ],
+        ),
+        (
+            "list_batch_runs",
+            {"agentId": AGENT, "page": 1, "size": 2},
+            ["batch-runs", "--agent", AGENT, "--page", "1", "--size", "2"],
+        ),
+        (
+            "compare_batch_runs",
+            {"agentId": AGENT, "baseBatchId": "batch_Mv6Tq1Wd8Zr3Kp5n", "candidateBatchId": "batch_Xk3pQ9mLrT2vWs7d"},
+            ["compare", "batch_Mv6Tq1Wd8Zr3Kp5n", "batch_Xk3pQ9mLrT2vWs7d", "--agent", AGENT],
+        ),
+        (
+            "get_batch_run",
+            {"batchId": "batch_Xk3pQ9mLrT2vWs7d", "agentId": AGENT, "offset": 1, "limit": 1},
+            ["batch-run", "batch_Xk3pQ9mLrT2vWs7d", "--agent", AGENT, "--offset", "1", "--limit", "1"],
+        ),
+        (
+            "get_batch_run",
+            {"batchId": "batch_Xk3pQ9mLrT2vWs7d", "agentId": AGENT, "testCaseId": "tc_Dc7Hn3Kp5Vs9Tya2"},
+            ["batch-run", "batch_Xk3pQ9mLrT2vWs7d", "--agent", AGENT, "--test-case", "tc_Dc7Hn3Kp5Vs9Tya2"],
+        ),
+    ],
+)
+async def test_every_command_prints_what_its_tool_returns(
+    tool: str, arguments: dict[str, Any], command: list[str]
+) -> None:
+    from sigma_mcp.config import Settings
+
+    async with connect(Settings.from_env({}, demo=True)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error is False
+    markdown = run_cli(*command, "--demo", env={})
+    assert markdown.returncode == 0, markdown.stderr
+    assert markdown.stdout == text_of(result)
+    as_json = run_cli(*command, "--demo", "--json", env={})
+    assert json.loads(as_json.stdout) == result.structured_content

@@ -11,7 +11,7 @@ from mcp import Client, StdioServerParameters
 
 from sigma_mcp.config import PLACEHOLDER_KEY
 from tests.conftest import clean_env, sigma_mcp_script
-from tests.test_server import AGENT, BATCH, text_of
+from tests.test_server import AGENT, BATCH, TOOL_NAMES, text_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "claude_desktop_config.example.json"
 
@@ -34,7 +34,7 @@ async def test_example_config_starts_the_server_as_written() -> None:
         command=server["command"], args=server["args"], env=clean_env(**server["env"], PATH=path)
     )
     async with Client(params, mode="legacy") as client:
-        assert [tool.name for tool in (await client.list_tools()).tools] == ["get_batch_run"]
+        assert [tool.name for tool in (await client.list_tools()).tools] == TOOL_NAMES
         result = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT})
     # The placeholder key is recognised before any request is made.
     assert result.is_error is True

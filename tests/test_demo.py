@@ -6,7 +6,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from sigma_mcp.config import Settings
-from sigma_mcp.demo_data import BATCH_RUNS
+from sigma_mcp.demo import demo_attempts
+from sigma_mcp.demo_data import BASELINE, BATCH_RUNS, REGRESSION_SUITE, SUPPORT_AGENT
 from tests.conftest import clean_env, connect, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind
 from tests.test_server import text_of
@@ -49,6 +50,36 @@ async def test_unknown_demo_ids_list_the_demo_batch_runs() -> None:
     assert result.is_error is True
     assert "HTTP 404" in text_of(result)
     assert "batch_s0OJu2JWR8R45Fai" in text_of(result)
+
+
+async def test_every_demo_attempt_has_a_transcript() -> None:
+    attempts = demo_attempts()
+    assert len(attempts) > 20
+    async with connect(Settings.from_env({}, demo=True)) as client:
+        for job_id, batch_id, agent_id, passed in attempts:
+            result = await client.call_tool("get_test_run", {"jobId": job_id, "batchId": batch_id, "agentId": agent_id})
+            assert result.is_error is False, text_of(result)
+            assert result.structured_content is not None
+            assert result.structured_content["isSuccessful"] is passed
+            assert result.structured_content["turnCount"]
+            assert text_of(result).startswith(f"**DEMO DATA — Attempt {job_id}")
+
+
+async def test_demo_listing_and_comparison() -> None:
+    agent = SUPPORT_AGENT["agentId"]
+    async with connect(Settings.from_env({}, demo=True)) as client:
+        first = await client.call_tool("list_batch_runs", {"agentId": agent, "size": 2})
+        second = await client.call_tool("list_batch_runs", {"agentId": agent, "page": 1, "size": 2})
+        comparison = await client.call_tool(
+            "compare_batch_runs",
+            {"agentId": agent, "baseBatchId": BASELINE["batchId"], "candidateBatchId": REGRESSION_SUITE["batchId"]},
+        )
+    listed = [row["batchId"] for page in (first, second) for row in (page.structured_content or {})["batchRuns"]]
+    expected = [run["batchId"] for run in BATCH_RUNS if run["agent"]["agentId"] == agent]
+    assert listed == expected[:4]
+    assert (first.structured_content or {})["hasNext"] is True
+    assert text_of(comparison).startswith("**DEMO DATA — Regression:")
+    assert (comparison.structured_content or {})["testCasesChangedCount"] == 1
 
 
 @pytest.mark.parametrize(("args", "env"), [(["--demo"], {}), ([], {"SIGMAMIND_DEMO": "1"})])

@@ -10,7 +10,7 @@ import pytest
 
 from sigma_mcp.config import Settings
 from tests.conftest import connect
-from tests.test_server import AGENT, BATCH, text_of
+from tests.test_server import AGENT, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -23,8 +23,11 @@ def blocks(language: str) -> list[str]:
 @pytest.mark.anyio
 async def test_readme_example_output_is_what_the_tool_returns() -> None:
     (example,) = [body for _, body in blocks("markdown")]
+    command = "sigma-mcp batch-run batch_Xk3pQ9mLrT2vWs7d --agent agent_D5D0p7TUs66TTAEAx --limit 1 --demo"
+    assert f"`{command}`" in README
+    arguments = {"batchId": "batch_Xk3pQ9mLrT2vWs7d", "agentId": AGENT, "limit": 1}
     async with connect(Settings.from_env({}, demo=True)) as client:
-        result = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT})
+        result = await client.call_tool("get_batch_run", arguments)
     assert text_of(result) == example + "\n"
 
 

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.anyio
 BATCH = "batch_s0OJu2JWR8R45Fai"
 AGENT = "agent_D5D0p7TUs66TTAEAx"
 ARGS = {"batchId": BATCH, "agentId": AGENT}
+TOOL_NAMES = ["get_batch_run", "get_test_run", "list_batch_runs", "compare_batch_runs"]
 
 
 def text_of(result: CallToolResult) -> str:
@@ -33,24 +34,40 @@ async def call(settings: Settings, mode: str, arguments: dict[str, Any]) -> Call
         return await client.call_tool("get_batch_run", arguments)
 
 
-async def test_tool_is_listed_with_schema_title_and_annotations(api: FakeSigmaMind, mode: str) -> None:
+async def test_tools_are_listed_with_schema_title_and_annotations(api: FakeSigmaMind, mode: str) -> None:
     async with connect(settings_for(api), mode) as client:
-        tools = (await client.list_tools()).tools
-    assert [tool.name for tool in tools] == ["get_batch_run"]
-    tool = tools[0]
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert list(tools) == TOOL_NAMES
+    for tool in tools.values():
+        assert tool.title
+        assert tool.description
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is True
+        assert tool.annotations.idempotent_hint is True
+        assert tool.annotations.open_world_hint is True
+        assert tool.annotations.destructive_hint is False
+        assert tool.input_schema["additionalProperties"] is False
+        assert tool.output_schema is not None
+        assert set(tool.output_schema["required"]) >= {"source", "verdict", "warnings"}
+        for name, spec in tool.input_schema["properties"].items():
+            assert spec.get("description"), f"{tool.name}.{name} has no description"
+
+    tool = tools["get_batch_run"]
     assert tool.title == "Get a SigmaMind batch run"
     assert "success rate" in (tool.description or "")
-    assert tool.annotations is not None
-    assert tool.annotations.read_only_hint is True
-    assert tool.annotations.idempotent_hint is True
-    assert tool.annotations.open_world_hint is True
-    assert tool.annotations.destructive_hint is False
     schema = tool.input_schema
     assert schema["required"] == ["batchId", "agentId"]
-    assert schema["additionalProperties"] is False
     for name, example in (("batchId", BATCH), ("agentId", AGENT)):
         assert schema["properties"][name]["type"] == "string"
         assert example in schema["properties"][name]["description"]
+    assert schema["properties"]["offset"] == {
+        "default": 0,
+        "description": schema["properties"]["offset"]["description"],
+        "maximum": 1_000_000,
+        "minimum": 0,
+        "title": "Offset",
+        "type": "integer",
+    }
     assert tool.output_schema is not None
     for field in (
         "batchId",
@@ -77,6 +94,9 @@ async def test_tool_is_listed_with_schema_title_and_annotations(api: FakeSigmaMi
         "successCriteria",
         "mockData",
     }
+    assert tools["get_test_run"].input_schema["required"] == ["jobId", "batchId", "agentId"]
+    assert tools["list_batch_runs"].input_schema["required"] == ["agentId"]
+    assert tools["compare_batch_runs"].input_schema["required"] == ["agentId", "baseBatchId", "candidateBatchId"]
 
 
 async def test_documented_example_end_to_end(api: FakeSigmaMind, mode: str, documented_example: dict[str, Any]) -> None:
@@ -145,7 +165,7 @@ async def test_schema_drift_still_gives_a_summary(
         ({"batchId": BATCH, "agentId": "\x00"}, "agentId"),
         ({"batchId": 42, "agentId": AGENT}, "batchId"),
         ({"batchId": BATCH}, "agentId"),
-        ({"batchId": BATCH, "agentId": AGENT, "limit": 5}, "'limit'"),
+        ({"batchId": BATCH, "agentId": AGENT, "verbose": True}, "'verbose'"),
     ],
 )
 async def test_refused_arguments_send_nothing(
@@ -161,7 +181,7 @@ async def test_refused_arguments_send_nothing(
 async def test_missing_key_lists_tools_and_refuses_calls_without_a_request(api: FakeSigmaMind, mode: str) -> None:
     settings = Settings.from_env({"SIGMAMIND_BASE_URL": api.url})
     async with connect(settings, mode) as client:
-        assert [tool.name for tool in (await client.list_tools()).tools] == ["get_batch_run"]
+        assert [tool.name for tool in (await client.list_tools()).tools] == TOOL_NAMES
         result = await client.call_tool("get_batch_run", ARGS)
     assert result.is_error is True
     assert text_of(result).startswith("SIGMAMIND_API_KEY is not set")

@@ -13,7 +13,7 @@ from mcp import Client, StdioServerParameters
 from tests.conftest import API_KEY, clean_env, env_for, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind, Seen, api_error
 from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
-from tests.test_server import AGENT, ARGS, BATCH, text_of
+from tests.test_server import AGENT, ARGS, BATCH, TOOL_NAMES, text_of
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -25,7 +25,7 @@ async def test_stdio_session_through_the_installed_script(
     api.add_batch_run(documented_example)
     params = StdioServerParameters(command=sigma_mcp_script(), args=[], env=clean_env(**env_for(api)))
     async with Client(params, mode=mode) as client:
-        assert [tool.name for tool in (await client.list_tools()).tools] == ["get_batch_run"]
+        assert [tool.name for tool in (await client.list_tools()).tools] == TOOL_NAMES
         result = await client.call_tool("get_batch_run", ARGS)
     assert result.is_error is False
     assert text_of(result) == DOCUMENTED_EXAMPLE_MARKDOWN

@@ -9,7 +9,7 @@ import pytest
 
 from sigma_mcp.errors import Target, UpstreamInvalidResponse
 from sigma_mcp.models import BatchRunPayload, parse_object
-from sigma_mcp.summary import BatchRunSummary, summarize_batch_run
+from sigma_mcp.summaries.batch_run import BatchRunSummary, summarize_batch_run
 
 TARGET = Target(description="batch run 'b' of agent 'a'", not_found_hint="")
 BATCH = "batch_s0OJu2JWR8R45Fai"
@@ -38,6 +38,7 @@ def test_documented_example(documented_example: dict[str, Any]) -> None:
         "successRate": 0.8,
         "configuredAttempts": 5,
         "testCaseCount": 1,
+        "testCasesWithFailures": None,
         "testCases": [
             {
                 "testCaseId": "tc_d17T6uReChpyfFeP",
@@ -50,8 +51,14 @@ def test_documented_example(documented_example: dict[str, Any]) -> None:
                     "and confirm the cancellation if the customer insists."
                 ),
                 "mockData": {"customer_name": "John Doe", "account_status": "active"},
+                "mockDataNotShown": 0,
+                "results": None,
             }
         ],
+        "offset": 0,
+        "testCasesNotShown": 0,
+        "nextOffset": None,
+        "testCaseFilter": None,
         "missingFields": [],
         "warnings": [],
     }
@@ -199,7 +206,7 @@ def test_mock_data_values_of_any_type_and_duplicates(documented_example: dict[st
         "(unnamed 5)": "orphan",
         "total (2)": "90",
     }
-    assert any("total more than once" in w for w in summary.warnings)
+    assert any(w.startswith("Mock variables defined more than once") and "total" in w for w in summary.warnings)
 
 
 def test_third_party_text_is_cleaned_and_capped(documented_example: dict[str, Any]) -> None:

@@ -1,0 +1,157 @@
+"""Markdown for get_batch_run."""
+
+from __future__ import annotations
+
+from sigma_mcp.render import DATA_NOTE, DEMO_HINT
+from sigma_mcp.summaries.batch_run import AttemptResults, BatchRunSummary, TestCaseSummary
+from sigma_mcp.text import code, fence, percent, plural
+
+
+def render_batch_run(summary: BatchRunSummary) -> str:
+    lines = [f"**{summary.verdict}**", ""]
+    lines.extend(_facts(summary))
+    if summary.warnings:
+        lines += ["", "Warnings:"]
+        lines.extend(f"- {warning}" for warning in summary.warnings)
+    if summary.missingFields:
+        lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
+    if summary.testCaseCount:
+        lines += ["", _test_cases_heading(summary), "", DATA_NOTE]
+        for number, test_case in enumerate(summary.testCases, start=summary.offset + 1):
+            lines += ["", render_test_case(number, test_case)]
+        if summary.testCasesNotShown:
+            lines += ["", _not_shown(summary)]
+    lines += ["", "## Next steps"]
+    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    return "\n".join(lines) + "\n"
+
+
+def render_test_case(number: int, tc: TestCaseSummary) -> str:
+    lines = [f"### {number}. {tc.label or '(unnamed test case)'}"]
+    details = [code(tc.testCaseId) if tc.testCaseId else "no id"]
+    if tc.llmModel:
+        details.append(f"simulated user played by {tc.llmModel}")
+    if tc.attempts is not None:
+        details.append(f"{plural(tc.attempts, 'attempt')} configured")
+    lines.append(" · ".join(details))
+    if tc.results is not None:
+        lines += ["", _results_line(tc.results)]
+        for group in tc.results.failureRemarks:
+            jobs = ", ".join(code(job) for job in group.jobIds[:5])
+            more = group.count - min(len(group.jobIds), 5)
+            jobs += f" and {more} more" if more > 0 else ""
+            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs or 'no jobIds'}), judge's remarks:"]
+            lines.append(fence(group.remarks) if group.remarks else "(no remarks)")
+        if tc.results.moreRemarkGroups:
+            lines += ["", f"({plural(tc.results.moreRemarkGroups, 'more distinct remark')} not shown.)"]
+    lines += ["", "Persona (userPrompt):", fence(tc.userPrompt) if tc.userPrompt else "(not given)"]
+    lines += ["", "Success criteria:", fence(tc.successCriteria) if tc.successCriteria else "(not given)"]
+    if tc.mockData:
+        values = "\n".join(f"{name} = {'null' if value is None else value}" for name, value in tc.mockData.items())
+        lines += ["", "Mock data:", fence(values)]
+    if tc.mockDataNotShown:
+        lines.append(f"({plural(tc.mockDataNotShown, 'more mock variable')} not shown; testCaseId shows more.)")
+    return "\n".join(lines)
+
+
+def test_case_size(tc: TestCaseSummary) -> int:
+    """Bytes a test case adds to the markdown, for the summary's budget."""
+    return len(render_test_case(0, tc).encode()) + 2
+
+
+def _results_line(results: AttemptResults) -> str:
+    judged = results.passed + results.failed
+    text = f"Results: {results.passed} of {plural(judged, 'attempt')} passed, {results.failed} failed"
+    if results.pending:
+        text += f", {results.pending} without a verdict yet"
+    return text + "."
+
+
+def _facts(summary: BatchRunSummary) -> list[str]:
+    agent = summary.agentName or "(name not given)"
+    status = f", status {summary.agentStatus}" if summary.agentStatus else ""
+    facts = [f"- Agent: {agent} ({code(summary.agentId)}{status})"]
+    if summary.workspaceId:
+        facts.append(f"- Workspace: {code(summary.workspaceId)}")
+    if summary.createdDate:
+        facts.append(f"- Created: {summary.createdDate}")
+    facts.append(f"- Attempts: {_attempts(summary)}")
+    configured = (
+        f", {summary.configuredAttempts} attempts configured in all" if summary.configuredAttempts is not None else ""
+    )
+    with_failures = (
+        f", {summary.testCasesWithFailures} with failed attempts" if summary.testCasesWithFailures is not None else ""
+    )
+    facts.append(f"- Test cases: {summary.testCaseCount}{configured}{with_failures}")
+    return facts
+
+
+def _attempts(summary: BatchRunSummary) -> str:
+    parts = []
+    if summary.totalAttempts is not None:
+        parts.append(f"{summary.totalAttempts} with results")
+    if summary.successfulAttempts is not None:
+        parts.append(f"{summary.successfulAttempts} passed")
+    if summary.failedAttempts is not None:
+        parts.append(f"{summary.failedAttempts} failed")
+    rate = f"success rate {percent(summary.successRate)}" if summary.successRate is not None else "no success rate"
+    return ", ".join([*parts, rate])
+
+
+def _test_cases_heading(summary: BatchRunSummary) -> str:
+    if summary.testCaseFilter is not None:
+        return f"## Test case {summary.testCaseFilter}"
+    shown = len(summary.testCases)
+    failures_first = summary.testCasesWithFailures is not None
+    if shown == summary.testCaseCount:
+        return f"## Test cases ({summary.testCaseCount}{', failures first' if failures_first else ''})"
+    if not shown:
+        return f"## Test cases: none of {summary.testCaseCount} shown"
+    first = summary.offset + 1
+    order = " (failures first)" if failures_first else ""
+    if shown == 1:
+        return f"## Test case {first} of {summary.testCaseCount}{order}"
+    return f"## Test cases {first}–{first + shown - 1} of {summary.testCaseCount}{order}"
+
+
+def _not_shown(summary: BatchRunSummary) -> str:
+    return f"({plural(summary.testCasesNotShown, 'more test case')} not shown: see Next steps.)"
+
+
+def _next_steps(summary: BatchRunSummary) -> list[str]:
+    ids = f"batchId={summary.batchId}, agentId={summary.agentId}"
+    hints = []
+    job = next(
+        (g.jobIds[0] for tc in summary.testCases if tc.results for g in tc.results.failureRemarks if g.jobIds), None
+    )
+    if job is not None:
+        hints.append(
+            f"Read why an attempt failed: call get_test_run with jobId={job}, {ids} (one attempt from each group "
+            "of remarks is usually enough)."
+        )
+    elif summary.failedAttempts and summary.testCasesWithFailures is None:
+        hints.append(
+            "The API sent no per-attempt results for this batch run, so the judge's remarks are not in it. "
+            "get_test_run explains one attempt (verdict, remarks, transcript) given its jobId, which the SigmaMind "
+            "dashboard shows; meanwhile compare each test case's success criteria with its persona and the "
+            "agent's prompt."
+        )
+    if summary.nextOffset is not None:
+        hints.append(
+            f"See the next test cases: call get_batch_run with {ids}, offset={summary.nextOffset} (or testCaseId=<id> "
+            "for one test case in full)."
+        )
+    if summary.configuredAttempts is not None and (summary.totalAttempts or 0) < summary.configuredAttempts:
+        hints.append(f"Call get_batch_run again later with {ids} to see the final counts.")
+    if summary.failedAttempts:
+        hints.append(
+            f"Did it get worse? list_batch_runs with agentId={summary.agentId} shows earlier batch runs, and "
+            f"compare_batch_runs with baseBatchId=<an earlier one>, candidateBatchId={summary.batchId} compares them."
+        )
+    if summary.failedAttempts == 0 and summary.totalAttempts:
+        hints.append("Nothing failed in this batch run; no triage is needed.")
+    if summary.source == "demo":
+        hints.append(DEMO_HINT)
+    if not hints:
+        hints.append("Check the warnings above before drawing conclusions from these counts.")
+    return hints

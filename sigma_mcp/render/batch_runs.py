@@ -1,0 +1,77 @@
+"""Markdown for list_batch_runs."""
+
+from __future__ import annotations
+
+from sigma_mcp.render import DEMO_HINT
+from sigma_mcp.summaries.batch_runs import BatchRunListSummary, BatchRunRow
+from sigma_mcp.text import cell, code, percent
+
+
+def render_batch_run_list(summary: BatchRunListSummary) -> str:
+    lines = [f"**{summary.verdict}**", ""]
+    if summary.batchRuns:
+        lines += [
+            "| # | batchId | created | test cases | attempts | passed | failed | success rate |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        first = summary.page * summary.size + 1
+        lines.extend(_row(number, row) for number, row in enumerate(summary.batchRuns, start=first))
+        lines.append("")
+    lines.append(_paging(summary))
+    if summary.warnings:
+        lines += ["", "Warnings:"]
+        lines.extend(f"- {warning}" for warning in summary.warnings)
+    lines += ["", "## Next steps"]
+    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    return "\n".join(lines) + "\n"
+
+
+def _row(number: int, row: BatchRunRow) -> str:
+    def number_or_dash(value: int | None) -> str:
+        return "–" if value is None else str(value)
+
+    rate = percent(row.successRate) if row.successRate is not None else "–"
+    if row.possiblyRunning:
+        rate += " (may still be running)"
+    cells = [
+        str(number),
+        code(cell(row.batchId)) if row.batchId else "–",
+        cell(row.createdDate or "–"),
+        number_or_dash(row.testCaseCount),
+        number_or_dash(row.totalAttempts),
+        number_or_dash(row.successfulAttempts),
+        number_or_dash(row.failedAttempts),
+        rate,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _paging(summary: BatchRunListSummary) -> str:
+    text = f"Page {summary.page} (0-based, {summary.size} per page)"
+    if summary.totalPages is not None:
+        text += f" of {summary.totalPages}"
+    if summary.totalCount is not None:
+        text += f"; {summary.totalCount} batch runs in all"
+    if summary.hasNext:
+        text += f"; older batch runs are on page {summary.page + 1}"
+    return text + "."
+
+
+def _next_steps(summary: BatchRunListSummary) -> list[str]:
+    agent = f"agentId={summary.agentId}"
+    runs = [row.batchId for row in summary.batchRuns if row.batchId]
+    hints = []
+    if runs:
+        hints.append(f"Details of a batch run: call get_batch_run with batchId={runs[0]}, {agent}.")
+    if len(runs) >= 2:
+        hints.append(
+            f"Better or worse than before? call compare_batch_runs with {agent}, baseBatchId={runs[1]}, "
+            f"candidateBatchId={runs[0]}."
+        )
+    if summary.hasNext:
+        hints.append(f"Older batch runs: call list_batch_runs with {agent}, page={summary.page + 1}.")
+    if summary.source == "demo":
+        hints.append(DEMO_HINT)
+    if not hints:
+        hints.append("Check the agentId: it is the id shown on the agent's page in the SigmaMind dashboard.")
+    return hints

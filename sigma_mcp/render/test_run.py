@@ -1,0 +1,120 @@
+"""Markdown for get_test_run."""
+
+from __future__ import annotations
+
+from sigma_mcp.render import DATA_NOTE, DEMO_HINT
+from sigma_mcp.summaries.test_run import MAX_TURNS, TestRunSummary, TurnSummary
+from sigma_mcp.text import code, fence, plural
+
+
+def render_test_run(summary: TestRunSummary) -> str:
+    lines = [f"**{summary.verdict}**", ""]
+    if summary.remarks:
+        lines += ["Judge's remarks:", fence(summary.remarks), ""]
+    elif summary.isSuccessful is not None:
+        lines += ["The judge gave no remarks.", ""]
+    lines.extend(_facts(summary))
+    if summary.warnings:
+        lines += ["", "Warnings:"]
+        lines.extend(f"- {warning}" for warning in summary.warnings)
+    if summary.missingFields:
+        lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
+    lines += ["", DATA_NOTE]
+    lines += ["", "## Success criteria", fence(summary.successCriteria) if summary.successCriteria else "(not given)"]
+    lines += ["", "## Persona (userPrompt)", fence(summary.userPrompt) if summary.userPrompt else "(not given)"]
+    if summary.mockData:
+        values = "\n".join(f"{name} = {'null' if v is None else v}" for name, v in summary.mockData.items())
+        lines += ["", "## Mock data", fence(values)]
+    lines += ["", _transcript_heading(summary)]
+    if summary.turnCount:
+        lines.append(fence(_transcript(summary.conversation, summary.turnCount)) if summary.conversation else "")
+    lines += ["", "## Next steps"]
+    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def _facts(summary: TestRunSummary) -> list[str]:
+    test_case = summary.label or "(unnamed test case)"
+    test_case += f" ({code(summary.testCaseId)})" if summary.testCaseId else ""
+    if summary.llmModel:
+        test_case += f", simulated user played by {summary.llmModel}"
+    facts = [
+        f"- Test case: {test_case}",
+        f"- Batch run: {code(summary.batchId)} · agent {code(summary.agentId)}"
+        + (f" · chat {code(summary.chatId)}" if summary.chatId else ""),
+    ]
+    timing = []
+    if summary.createdDate:
+        timing.append(f"started {summary.createdDate}")
+    if summary.completedDate:
+        timing.append(f"finished {summary.completedDate}")
+    if summary.durationSeconds is not None:
+        timing.append(f"took {_duration(summary.durationSeconds)}")
+    if timing:
+        facts.append(f"- Timing: {', '.join(timing)}")
+    return facts
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def _transcript_heading(summary: TestRunSummary) -> str:
+    if summary.turnCount is None:
+        return "## Transcript\n(The API sent no transcript for this attempt.)"
+    if summary.turnCount == 0:
+        return "## Transcript\n(The transcript is empty.)"
+    if not summary.turnsOmitted:
+        return f"## Transcript ({plural(summary.turnCount, 'turn')})"
+    return f"## Transcript ({len(summary.conversation)} of {summary.turnCount} turns shown)"
+
+
+def _transcript(turns: list[TurnSummary], count: int) -> str:
+    lines: list[str] = []
+    expected = 1
+    for turn in turns:
+        if turn.turn > expected:
+            lines.append(_gap(expected, turn.turn - 1))
+        lines.append(f"[{turn.turn}] {turn.role or 'unknown'}: {turn.content}")
+        expected = turn.turn + 1
+    if expected <= count:
+        lines.append(_gap(expected, count))
+    return "\n".join(lines)
+
+
+def _gap(first: int, last: int) -> str:
+    span = f"turn {first}" if first == last else f"turns {first}–{last}"
+    return f"… {plural(last - first + 1, 'turn')} not shown ({span}) …"
+
+
+def _next_steps(summary: TestRunSummary) -> list[str]:
+    ids = f"jobId={summary.jobId}, batchId={summary.batchId}, agentId={summary.agentId}"
+    hints = []
+    if summary.nextTurnOffset is not None:
+        start = summary.nextTurnOffset
+        end = next((t.turn - 1 for t in summary.conversation if t.turn - 1 > start), summary.turnCount or start)
+        count = min(end - start, MAX_TURNS)
+        span = f"turn {start + 1}" if count == 1 else f"turns {start + 1}–{start + count}"
+        hints.append(
+            f"{plural(summary.turnsOmitted, 'turn')} not shown: call get_test_run with {ids}, "
+            f"turnOffset={start}, maxTurns={count} to read {span}."
+        )
+    if any(turn.content.endswith("more characters not shown]") for turn in summary.conversation):
+        hints.append(
+            "Long turns are shortened when many are shown; ask for fewer turns (e.g. maxTurns=5) to read them whole."
+        )
+    if summary.isSuccessful is False:
+        hints.append(
+            "Check the remarks against the success criteria and the transcript: did the agent miss a requirement, "
+            "or does the test case ask for something the persona never lets the agent do?"
+        )
+    hints.append(
+        f"Other attempts of this batch run and their remarks: get_batch_run with batchId={summary.batchId}, "
+        f"agentId={summary.agentId}."
+    )
+    if summary.source == "demo":
+        hints.append(DEMO_HINT)
+    return hints

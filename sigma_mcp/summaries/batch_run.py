@@ -1,0 +1,406 @@
+"""A batch run: counts and rate over the whole batch, and a bounded window of its test cases,
+failures first, with per-attempt results and the judge's remarks grouped when the API sends them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from sigma_mcp.models import AgentRef, AttemptRecords, BatchRunPayload, TestCasePayload, find_attempt_records
+from sigma_mcp.summaries.common import (
+    BLOCK_LIMIT,
+    DATA_BUDGET,
+    DEMO_NOTICE,
+    TEXT_BUDGET,
+    VALUE_LIMIT,
+    Counts,
+    OutputModel,
+    Source,
+    block,
+    bounded_warnings,
+    demo_prefix,
+    derive_counts,
+    json_size,
+    line,
+    listing,
+    mock_data,
+    warn_if_other_agent,
+    warn_if_other_id,
+)
+from sigma_mcp.text import clean_block, clean_line, percent
+
+MAX_PAGE = 200
+HEADER_TEXT_RESERVE = 6 * 1024
+HEADER_DATA_RESERVE = 12 * 1024
+
+
+class RemarkGroup(OutputModel):
+    remarks: str | None = Field(description="The judge's remarks (third-party text); null when it gave none.")
+    count: int = Field(description="Failed attempts with these remarks.")
+    jobIds: list[str] = Field(description="Their jobIds (at most 10), for get_test_run.")
+
+
+class AttemptResults(OutputModel):
+    passed: int = Field(description="Attempts the judge marked successful.")
+    failed: int = Field(description="Attempts the judge marked failed.")
+    pending: int = Field(description="Attempts without a verdict yet.")
+    failureRemarks: list[RemarkGroup] = Field(
+        description="Failed attempts grouped by identical remarks, most frequent first (at most 5 groups)."
+    )
+    moreRemarkGroups: int = Field(description="Groups of remarks not listed.")
+
+
+class TestCaseSummary(OutputModel):
+    __test__ = False  # not a pytest class
+
+    testCaseId: str | None = Field(description="The test case's id.")
+    label: str | None = Field(description="The test case's name.")
+    llmModel: str | None = Field(description="The model that plays the simulated user.")
+    attempts: int | None = Field(description="How many times the test case is configured to run (`attempt`).")
+    userPrompt: str | None = Field(description="The simulated user's persona and goal (third-party text).")
+    successCriteria: str | None = Field(description="What the judge checks each attempt against (third-party text).")
+    mockData: dict[str, str | None] = Field(description="Mock variables fed to the agent, name -> value.")
+    mockDataNotShown: int = Field(description="Mock variables left out of mockData (see testCaseId).")
+    results: AttemptResults | None = Field(
+        description="Per-attempt results, when the API sends them for this test case; otherwise null."
+    )
+
+
+class BatchRunSummary(OutputModel):
+    source: Source = Field(description="'sigmamind' for live API data, 'demo' for built-in demo data.")
+    verdict: str = Field(description="One-line verdict on the batch run.")
+    batchId: str = Field(description="The batch run's id.")
+    agentId: str = Field(description="The id of the agent under test.")
+    agentName: str | None = Field(description="The agent's name.")
+    agentStatus: str | None = Field(description="The agent's status, e.g. 'Live'.")
+    workspaceId: str | None = Field(description="The workspace (organisation) that owns the batch run.")
+    createdDate: str | None = Field(description="When the batch run was created (UTC, ISO-8601).")
+    totalAttempts: int | None = Field(description="Attempts with a result, over the whole batch.")
+    successfulAttempts: int | None = Field(description="Attempts the judge marked successful, over the whole batch.")
+    failedAttempts: int | None = Field(description="Attempts the judge marked failed, over the whole batch.")
+    successRate: float | None = Field(
+        description="successfulAttempts / (successfulAttempts + failedAttempts), 0-1; null with no attempts."
+    )
+    configuredAttempts: int | None = Field(
+        description="Sum of the test cases' configured attempts; null if any test case does not say."
+    )
+    testCaseCount: int = Field(description="Number of test cases in the whole batch run.")
+    testCasesWithFailures: int | None = Field(
+        description="Test cases with at least one failed attempt; null when the API sends no per-attempt results."
+    )
+    testCases: list[TestCaseSummary] = Field(
+        description="The test cases shown: failures first, then those without per-attempt results, then passes."
+    )
+    offset: int = Field(description="Position of the first test case shown in that order.")
+    testCasesNotShown: int = Field(description="Test cases of the batch (or of the filter) not in testCases.")
+    nextOffset: int | None = Field(description="The offset that shows the next test cases, or null.")
+    testCaseFilter: str | None = Field(description="The testCaseId asked for, if any.")
+    missingFields: list[str] = Field(description="Fields the API left out or sent as null.")
+    warnings: list[str] = Field(description="Things that look wrong or incomplete, worth telling the user.")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which test cases to show: `limit` from `offset` on, or only `test_case_id`."""
+
+    offset: int = 0
+    limit: int | None = None
+    test_case_id: str | None = None
+
+
+TextCost = Callable[[TestCaseSummary], int]
+"""Bytes a test case adds to the markdown (supplied by the renderer)."""
+
+
+@dataclass
+class _Case:
+    index: int
+    payload: TestCasePayload
+    records: AttemptRecords | None
+    passed: int = 0
+    failed: int = 0
+    pending: int = 0
+
+    def sort_key(self) -> tuple[int, int, int]:
+        if self.records is None:
+            return (1, 0, self.index)
+        return (0, -self.failed, self.index) if self.failed else (2, 0, self.index)
+
+
+def summarize_batch_run(
+    run: BatchRunPayload,
+    *,
+    batch_id: str,
+    agent_id: str,
+    source: Source = "sigmamind",
+    ignored: Sequence[str] = (),
+    window: Window = Window(),
+    text_cost: TextCost | None = None,
+    text_budget: int = TEXT_BUDGET - HEADER_TEXT_RESERVE,
+    data_budget: int = DATA_BUDGET - HEADER_DATA_RESERVE,
+) -> BatchRunSummary:
+    """Summarise a batch run fetched with `batch_id` and `agent_id`.
+
+    Counts and rates cover the whole batch; `testCases` holds the window that fits the budgets.
+    `ignored` lists values the parser dropped because of their type (see `models.parse_object`).
+    """
+    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    agent = run.agent or AgentRef()
+    payloads = run.testCases or []
+
+    counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, warnings)
+    configured = _configured_attempts(payloads)
+    _check_progress(counts.total, configured, warnings)
+    warn_if_other_id("batch run", run.batchId, batch_id, "batch_", warnings)
+    warn_if_other_agent(run.agent, agent_id, warnings)
+    if run.testCases is not None and not payloads:
+        warnings.append("The batch run lists no test cases.")
+
+    cases = [_case(index, payload) for index, payload in enumerate(payloads)]
+    ignored = [*ignored, *(note for case in cases if case.records for note in case.records.ignored)]
+    with_records = [case for case in cases if case.records is not None]
+    _check_records(with_records, len(cases), counts, warnings)
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+    duplicates = _duplicate_mock_names(cases)
+    if duplicates:
+        warnings.append(
+            "Mock variables defined more than once in a test case (every value is kept, numbered in order): "
+            + listing(duplicates, 5)
+            + "."
+        )
+
+    ordered = sorted(cases, key=_Case.sort_key)
+    if window.test_case_id is not None:
+        ordered = [case for case in ordered if case.payload.testCaseId == window.test_case_id]
+    if window.offset > len(ordered) and ordered:
+        warnings.append(f"offset {window.offset} is past the last of the {len(ordered)} test cases; none are shown.")
+    full_text = window.test_case_id is not None
+    shown = _window(ordered, window, full_text, text_cost, text_budget, data_budget)
+    end = window.offset + len(shown)
+
+    return BatchRunSummary(
+        source=source,
+        verdict=_verdict(batch_id, counts, configured, source),
+        batchId=batch_id,
+        agentId=agent_id,
+        agentName=line(agent.name),
+        agentStatus=line(agent.status),
+        workspaceId=line(run.workspaceId),
+        createdDate=line(run.createdDate),
+        totalAttempts=counts.total,
+        successfulAttempts=counts.successful,
+        failedAttempts=counts.failed,
+        successRate=counts.rate,
+        configuredAttempts=configured,
+        testCaseCount=len(cases),
+        testCasesWithFailures=sum(1 for case in with_records if case.failed) if with_records else None,
+        testCases=shown,
+        offset=window.offset,
+        testCasesNotShown=len(ordered) - len(shown),
+        nextOffset=end if end < len(ordered) else None,
+        testCaseFilter=window.test_case_id,
+        missingFields=_missing_fields(run, agent, payloads),
+        warnings=bounded_warnings(warnings),
+    )
+
+
+def _case(index: int, payload: TestCasePayload) -> _Case:
+    case = _Case(index, payload, find_attempt_records(payload))
+    for record in case.records.records if case.records else ():
+        verdict = record.passed
+        if verdict is True:
+            case.passed += 1
+        elif verdict is False:
+            case.failed += 1
+        else:
+            case.pending += 1
+    return case
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much of each test case to show."""
+
+    text: int
+    """Characters of persona and of success criteria."""
+    mock_variables: int
+    mock_value: int
+    remark_groups: int
+    remarks: int
+    job_ids: int
+
+
+FULL = Detail(BLOCK_LIMIT, 100, VALUE_LIMIT, 5, 1000, 10)
+"""One test case asked for by testCaseId."""
+NORMAL = Detail(1000, 20, 200, 5, 500, 10)
+COMPACT = Detail(300, 5, 100, 2, 200, 3)
+"""For a test case too large to show at all otherwise."""
+
+
+def _window(
+    ordered: Sequence[_Case],
+    window: Window,
+    full_text: bool,
+    text_cost: TextCost | None,
+    text_budget: int,
+    data_budget: int,
+) -> list[TestCaseSummary]:
+    """Build summaries from `window.offset` on until the limit or either budget is reached.
+
+    The first test case is shown in less detail rather than not at all when it alone is too large.
+    """
+    limit = MAX_PAGE if window.limit is None else min(window.limit, MAX_PAGE)
+    details = (FULL, NORMAL, COMPACT) if full_text else (NORMAL, COMPACT)
+    shown: list[TestCaseSummary] = []
+    text_used = data_used = 0
+    for case in ordered[window.offset :]:
+        if len(shown) >= limit:
+            break
+        for detail in details if not shown else details[:1]:
+            summary = _test_case(case, detail)
+            text = text_cost(summary) if text_cost else 0
+            data = json_size(summary.model_dump(mode="json"))
+            if text_used + text <= text_budget and data_used + data <= data_budget:
+                break
+        else:
+            if shown:
+                break  # the page is full; a test case alone too large is shown compact (below)
+        shown.append(summary)
+        text_used += text
+        data_used += data
+    return shown
+
+
+def _test_case(case: _Case, detail: Detail) -> TestCaseSummary:
+    tc = case.payload
+    variables = tc.mockData or []
+    data, _ = mock_data(variables, value_limit=detail.mock_value, most=detail.mock_variables)
+    return TestCaseSummary(
+        testCaseId=line(tc.testCaseId),
+        label=line(tc.label),
+        llmModel=line(tc.llmModel),
+        attempts=tc.attempt,
+        userPrompt=block(tc.userPrompt, detail.text),
+        successCriteria=block(tc.successCriteria, detail.text),
+        mockData=data,
+        mockDataNotShown=len(variables) - len(data),
+        results=_results(case, detail) if case.records is not None else None,
+    )
+
+
+def _results(case: _Case, detail: Detail) -> AttemptResults:
+    groups: dict[str | None, list[str]] = {}
+    records = case.records.records if case.records else ()
+    for record in records:
+        if record.passed is False:
+            remarks = " ".join(record.remarks.split()) if record.remarks else None
+            groups.setdefault(remarks, []).append(record.jobId or "")
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    return AttemptResults(
+        passed=case.passed,
+        failed=case.failed,
+        pending=case.pending,
+        failureRemarks=[
+            RemarkGroup(
+                remarks=None if remarks is None else clean_block(remarks, detail.remarks),
+                count=len(job_ids),
+                jobIds=[clean_line(job, 128) for job in job_ids if job][: detail.job_ids],
+            )
+            for remarks, job_ids in ranked[: detail.remark_groups]
+        ],
+        moreRemarkGroups=max(0, len(ranked) - detail.remark_groups),
+    )
+
+
+def _configured_attempts(test_cases: Sequence[TestCasePayload]) -> int | None:
+    if not test_cases or any(tc.attempt is None for tc in test_cases):
+        return None
+    return sum(tc.attempt or 0 for tc in test_cases)
+
+
+def _check_progress(total: int | None, configured: int | None, warnings: list[str]) -> None:
+    if total is None or configured is None:
+        return
+    if total < configured:
+        warnings.append(
+            f"Only {total} of the {configured} attempts the test cases configure have results: "
+            "the batch run may still be running. Call get_batch_run again later for the final counts."
+        )
+    elif total > configured:
+        warnings.append(
+            f"{total} attempts have results but the test cases configure only {configured}; "
+            "the test cases may have been edited after this run."
+        )
+
+
+def _check_records(with_records: Sequence[_Case], case_count: int, counts: Counts, warnings: list[str]) -> None:
+    """Per-attempt results that cover the whole batch must agree with the batch's counts."""
+    if not with_records or len(with_records) != case_count:
+        if with_records:
+            warnings.append(
+                f"Only {len(with_records)} of the {case_count} test cases carry per-attempt results; "
+                "the others show their configuration only."
+            )
+        return
+    passed = sum(case.passed for case in with_records)
+    failed = sum(case.failed for case in with_records)
+    if (counts.successful, counts.failed) != (passed, failed) and counts.successful is not None:
+        warnings.append(
+            f"The per-attempt results add up to {passed} passed and {failed} failed, but the batch run's counts "
+            f"say {counts.successful} passed and {counts.failed} failed."
+        )
+
+
+def _duplicate_mock_names(cases: Sequence[_Case]) -> list[str]:
+    found = []
+    for case in cases:
+        names = [variable.variableName for variable in case.payload.mockData or ()]
+        if len(set(names)) < len(names):
+            _, duplicates = mock_data(case.payload.mockData or [])
+            if duplicates:
+                name = clean_line(case.payload.label or case.payload.testCaseId or f"#{case.index + 1}", 80)
+                found.append(f"{name!r}: {', '.join(duplicates)}")
+    return found
+
+
+_TOP_LEVEL = ("batchId", "workspaceId", "createdDate", "testCases", "successfulAttempts", "failedAttempts")
+_AGENT_FIELDS = ("name", "agentId", "status")
+_TEST_CASE_FIELDS = ("testCaseId", "label", "llmModel", "userPrompt", "successCriteria", "attempt")
+
+
+def _missing_fields(run: BatchRunPayload, agent: AgentRef, test_cases: Sequence[TestCasePayload]) -> list[str]:
+    missing = [name for name in _TOP_LEVEL if getattr(run, name) is None]
+    if run.totalAttempts is None:
+        missing.append("totalAttempts")
+    if run.agent is None:
+        missing.append("agent")
+    else:
+        missing.extend(f"agent.{name}" for name in _AGENT_FIELDS if getattr(agent, name) is None)
+    for name in _TEST_CASE_FIELDS:
+        absent = sum(1 for tc in test_cases if getattr(tc, name) is None)
+        if absent:
+            missing.append(f"testCases[].{name} (in {absent} of {len(test_cases)} test cases)")
+    return missing
+
+
+def _verdict(batch_id: str, counts: Counts, configured: int | None, source: Source) -> str:
+    subject = f"{demo_prefix(source)}Batch run {batch_id}"
+    s, f, t, rate = counts.successful, counts.failed, counts.total, counts.rate
+    if s is None or f is None:
+        return f"{subject}: the API did not report how many attempts passed or failed."
+    judged = s + f
+    if judged == 0 or rate is None:
+        planned = f" ({configured} configured)" if configured else ""
+        return f"{subject}: no attempts have results yet{planned}; it may still be running."
+    if f == 0:
+        verdict = f"{subject} passed: all {judged} attempts succeeded (100%)."
+    elif s == 0:
+        verdict = f"{subject} failed: all {judged} attempts failed (0%)."
+    else:
+        verdict = f"{subject}: {s} of {judged} attempts passed ({percent(rate)}), {f} failed."
+    if configured is not None and t is not None and t < configured:
+        verdict = verdict[:-1] + f" — possibly still running ({t} of {configured} configured attempts have results)."
+    return verdict

@@ -1,0 +1,135 @@
+"""One page of an agent's batch runs, newest first: a compact row each and the paging facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from sigma_mcp.models import BatchRunPage, BatchRunPayload
+from sigma_mcp.summaries.common import (
+    DEMO_NOTICE,
+    OutputModel,
+    Source,
+    bounded_warnings,
+    demo_prefix,
+    derive_counts,
+    line,
+    listing,
+)
+from sigma_mcp.text import percent
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+class BatchRunRow(OutputModel):
+    batchId: str | None = Field(description="The batch run's id, for get_batch_run.")
+    createdDate: str | None = Field(description="When it was created (UTC, ISO-8601).")
+    testCaseCount: int | None = Field(description="Test cases in the batch run.")
+    totalAttempts: int | None = Field(description="Attempts with a result.")
+    successfulAttempts: int | None = Field(description="Attempts that passed.")
+    failedAttempts: int | None = Field(description="Attempts that failed.")
+    successRate: float | None = Field(description="successful / (successful + failed), 0-1, or null.")
+    possiblyRunning: bool = Field(description="True when fewer attempts have results than the test cases configure.")
+
+
+class BatchRunListSummary(OutputModel):
+    source: Source = Field(description="'sigmamind' for live API data, 'demo' for built-in demo data.")
+    verdict: str = Field(description="One line on what this page holds.")
+    agentId: str = Field(description="The agent whose batch runs these are.")
+    agentName: str | None = Field(description="The agent's name, from the first batch run.")
+    page: int = Field(description="This page, 0-based.")
+    size: int = Field(description="Batch runs per page.")
+    totalCount: int | None = Field(description="Batch runs of the agent in all, as the API reports it.")
+    totalPages: int | None = Field(description="Pages in all, as the API reports it.")
+    hasNext: bool | None = Field(description="Whether a next page exists.")
+    hasPrevious: bool | None = Field(description="Whether a previous page exists.")
+    batchRuns: list[BatchRunRow] = Field(description="This page's batch runs, newest first (the API's order).")
+    warnings: list[str] = Field(description="Things that look wrong or incomplete, worth telling the user.")
+
+
+def summarize_batch_run_page(
+    listing_page: BatchRunPage,
+    *,
+    agent_id: str,
+    page: int,
+    size: int,
+    source: Source = "sigmamind",
+    ignored: Sequence[str] = (),
+    max_rows: int = MAX_PAGE_SIZE,
+) -> BatchRunListSummary:
+    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+    if listing_page.data is None:
+        warnings.append("The API's answer has no 'data' list, so no batch runs can be shown.")
+    runs = listing_page.data or []
+    if len(runs) > max_rows:
+        warnings.append(
+            f"{len(runs) - max_rows} of the {len(runs)} batch runs on this page are not shown, to keep the answer "
+            "within its size budget; ask for a smaller size to see them all."
+        )
+        runs = runs[:max_rows]
+    if listing_page.page is not None and listing_page.page != page:
+        warnings.append(f"Asked for page {page}, but the API answered with page {listing_page.page}.")
+    rows = [_row(run, warnings) for run in runs]
+    has_next = listing_page.hasNext
+    if has_next is None and listing_page.totalPages is not None:
+        has_next = page + 1 < listing_page.totalPages
+    agent_name = next((run.agent.name for run in runs if run.agent and run.agent.name), None)
+    return BatchRunListSummary(
+        source=source,
+        verdict=_verdict(agent_id, page, rows, listing_page.totalCount, source),
+        agentId=agent_id,
+        agentName=line(agent_name),
+        page=page,
+        size=size,
+        totalCount=listing_page.totalCount,
+        totalPages=listing_page.totalPages,
+        hasNext=has_next,
+        hasPrevious=listing_page.hasPrevious if listing_page.hasPrevious is not None else page > 0,
+        batchRuns=rows,
+        warnings=bounded_warnings(warnings),
+    )
+
+
+def _row(run: BatchRunPayload, warnings: list[str]) -> BatchRunRow:
+    notes: list[str] = []
+    counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, notes)
+    test_cases = run.testCases
+    configured = (
+        sum(tc.attempt or 0 for tc in test_cases)
+        if test_cases and all(tc.attempt is not None for tc in test_cases)
+        else None
+    )
+    if run.batchId is None:
+        warnings.append("A batch run on this page has no batchId.")
+    return BatchRunRow(
+        batchId=line(run.batchId),
+        createdDate=line(run.createdDate),
+        testCaseCount=None if test_cases is None else len(test_cases),
+        totalAttempts=counts.total,
+        successfulAttempts=counts.successful,
+        failedAttempts=counts.failed,
+        successRate=counts.rate,
+        possiblyRunning=configured is not None and counts.total is not None and counts.total < configured,
+    )
+
+
+def _verdict(agent_id: str, page: int, rows: Sequence[BatchRunRow], total: int | None, source: Source) -> str:
+    prefix = demo_prefix(source)
+    if not rows:
+        if page > 0:
+            return f"{prefix}Agent {agent_id} has no batch runs on page {page}" + (
+                f" (it has {total} in all)." if total is not None else "."
+            )
+        return f"{prefix}Agent {agent_id} has no batch runs."
+    newest = rows[0]
+    rate = f", {percent(newest.successRate)} of attempts passed" if newest.successRate is not None else ""
+    where = "The newest" if page == 0 else f"Page {page}'s newest"
+    of_total = f" of {total}" if total is not None else ""
+    return (
+        f"{prefix}Agent {agent_id}: {len(rows)}{of_total} batch runs on page {page}, newest first. "
+        f"{where} is {newest.batchId} ({newest.createdDate or 'date unknown'}{rate})."
+    )

@@ -1,0 +1,282 @@
+"""Two batch runs of one agent side by side: did it get better or worse, and did the tests change?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from sigma_mcp.models import BatchRunPayload, TestCasePayload, find_attempt_records
+from sigma_mcp.summaries.common import (
+    DEMO_NOTICE,
+    Counts,
+    OutputModel,
+    Source,
+    bounded_warnings,
+    demo_prefix,
+    derive_counts,
+    line,
+    listing,
+    mock_data,
+    parse_timestamp,
+    warn_if_other_agent,
+)
+from sigma_mcp.text import clean_block, clean_line, percent
+from sigma_mcp.text import points as signed
+
+MAX_LISTED = 25
+CHANGE_LIMIT = 300
+NO_CHANGE_POINTS = 0.05
+
+
+class BatchSide(OutputModel):
+    batchId: str = Field(description="The batch run's id.")
+    createdDate: str | None = Field(description="When it was created (UTC, ISO-8601).")
+    totalAttempts: int | None = Field(description="Attempts with a result.")
+    successfulAttempts: int | None = Field(description="Attempts that passed.")
+    failedAttempts: int | None = Field(description="Attempts that failed.")
+    successRate: float | None = Field(description="successful / (successful + failed), 0-1, or null.")
+    testCaseCount: int = Field(description="Test cases in the batch run.")
+
+
+class TestCaseRef(OutputModel):
+    __test__ = False  # not a pytest class
+
+    testCaseId: str | None = Field(description="The test case's id.")
+    label: str | None = Field(description="The test case's name.")
+
+
+class FieldChange(OutputModel):
+    field: str = Field(description="successCriteria, userPrompt, llmModel, mockData or attempt.")
+    before: str | None = Field(description="The base batch run's value (capped).")
+    after: str | None = Field(description="The candidate batch run's value (capped).")
+
+
+class ConfigChange(TestCaseRef):
+    changes: list[FieldChange] = Field(description="What differs between the two batch runs.")
+
+
+class TestCaseDelta(TestCaseRef):
+    basePassed: int = Field(description="Passed attempts in the base batch run.")
+    baseFailed: int = Field(description="Failed attempts in the base batch run.")
+    candidatePassed: int = Field(description="Passed attempts in the candidate batch run.")
+    candidateFailed: int = Field(description="Failed attempts in the candidate batch run.")
+    changePoints: float | None = Field(description="Change of the test case's success rate, in percentage points.")
+
+
+class ComparisonSummary(OutputModel):
+    source: Source = Field(description="'sigmamind' for live API data, 'demo' for built-in demo data.")
+    verdict: str = Field(description="One-line verdict: regression, improvement or no change.")
+    agentId: str = Field(description="The agent both batch runs tested.")
+    base: BatchSide = Field(description="The earlier batch run, compared against.")
+    candidate: BatchSide = Field(description="The later batch run, being judged.")
+    successRateChangePoints: float | None = Field(
+        description="candidate - base success rate, in percentage points; null if either has no rate."
+    )
+    testCasesAdded: list[TestCaseRef] = Field(description="Test cases only the candidate ran (at most 25 listed).")
+    testCasesAddedCount: int = Field(description="How many test cases only the candidate ran.")
+    testCasesRemoved: list[TestCaseRef] = Field(description="Test cases only the base ran (at most 25 listed).")
+    testCasesRemovedCount: int = Field(description="How many test cases only the base ran.")
+    testCasesChanged: list[ConfigChange] = Field(description="Test cases configured differently (at most 25).")
+    testCasesChangedCount: int = Field(description="How many test cases are configured differently.")
+    testCasesUnchangedCount: int = Field(description="Test cases both ran with the same configuration.")
+    testCaseDeltas: list[TestCaseDelta] = Field(
+        description="Per-test-case results where both sides carry per-attempt data, biggest drop first (at most 25)."
+    )
+    testCaseDeltasCount: int = Field(description="Test cases with per-attempt data on both sides.")
+    warnings: list[str] = Field(description="Things that look wrong or incomplete, worth telling the user.")
+
+
+@dataclass(frozen=True)
+class _Side:
+    batch_id: str
+    run: BatchRunPayload
+    counts: Counts
+    cases: dict[str, TestCasePayload]
+
+
+def compare_batch_runs(
+    base: BatchRunPayload,
+    candidate: BatchRunPayload,
+    *,
+    agent_id: str,
+    base_batch_id: str,
+    candidate_batch_id: str,
+    source: Source = "sigmamind",
+    ignored: Sequence[str] = (),
+    max_listed: int = MAX_LISTED,
+) -> ComparisonSummary:
+    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    if base_batch_id == candidate_batch_id:
+        warnings.append("baseBatchId and candidateBatchId are the same batch run, so nothing can differ.")
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+    old = _side(base_batch_id, base, "base", agent_id, warnings)
+    new = _side(candidate_batch_id, candidate, "candidate", agent_id, warnings)
+    _check_order(old, new, warnings)
+
+    added = [key for key in new.cases if key not in old.cases]
+    removed = [key for key in old.cases if key not in new.cases]
+    common = [key for key in new.cases if key in old.cases]
+    changed = [change for key in common if (change := _config_change(old.cases[key], new.cases[key])) is not None]
+    deltas = sorted(
+        (delta for key in common if (delta := _delta(old.cases[key], new.cases[key])) is not None),
+        key=lambda delta: delta.changePoints if delta.changePoints is not None else 0.0,
+    )
+    points = _points(old.counts.rate, new.counts.rate)
+    return ComparisonSummary(
+        source=source,
+        verdict=_verdict(old, new, points, len(added), len(removed), len(changed), source),
+        agentId=agent_id,
+        base=_batch_side(old),
+        candidate=_batch_side(new),
+        successRateChangePoints=points,
+        testCasesAdded=[_ref(new.cases[key]) for key in added[:max_listed]],
+        testCasesAddedCount=len(added),
+        testCasesRemoved=[_ref(old.cases[key]) for key in removed[:max_listed]],
+        testCasesRemovedCount=len(removed),
+        testCasesChanged=changed[:max_listed],
+        testCasesChangedCount=len(changed),
+        testCasesUnchangedCount=len(common) - len(changed),
+        testCaseDeltas=deltas[:max_listed],
+        testCaseDeltasCount=len(deltas),
+        warnings=bounded_warnings(warnings),
+    )
+
+
+def _side(batch_id: str, run: BatchRunPayload, name: str, agent_id: str, warnings: list[str]) -> _Side:
+    notes: list[str] = []
+    counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, notes)
+    warnings.extend(f"{name.capitalize()} batch run {batch_id}: {note}" for note in notes)
+    warn_if_other_agent(run.agent, agent_id, warnings)
+    cases: dict[str, TestCasePayload] = {}
+    unkeyed = 0
+    duplicated = 0
+    for tc in run.testCases or []:
+        key = f"id:{tc.testCaseId}" if tc.testCaseId else (f"label:{tc.label}" if tc.label else None)
+        if key is None:
+            unkeyed += 1
+        elif key in cases:
+            duplicated += 1
+        else:
+            cases[key] = tc
+    if unkeyed:
+        warnings.append(f"{unkeyed} test cases of the {name} batch run have neither id nor label and are not compared.")
+    if duplicated:
+        warnings.append(f"{duplicated} test cases of the {name} batch run repeat an id; only the first is compared.")
+    return _Side(batch_id, run, counts, cases)
+
+
+def _check_order(old: _Side, new: _Side, warnings: list[str]) -> None:
+    before, after = parse_timestamp(old.run.createdDate), parse_timestamp(new.run.createdDate)
+    if before is not None and after is not None and before > after:
+        warnings.append(
+            "The base batch run is newer than the candidate; if you meant to judge the newer one, swap "
+            "baseBatchId and candidateBatchId."
+        )
+
+
+def _batch_side(side: _Side) -> BatchSide:
+    return BatchSide(
+        batchId=side.batch_id,
+        createdDate=line(side.run.createdDate),
+        totalAttempts=side.counts.total,
+        successfulAttempts=side.counts.successful,
+        failedAttempts=side.counts.failed,
+        successRate=side.counts.rate,
+        testCaseCount=len(side.run.testCases or []),
+    )
+
+
+def _ref(tc: TestCasePayload) -> TestCaseRef:
+    return TestCaseRef(testCaseId=line(tc.testCaseId), label=line(tc.label))
+
+
+def _config_change(old: TestCasePayload, new: TestCasePayload) -> ConfigChange | None:
+    changes = []
+    for field in ("successCriteria", "userPrompt", "llmModel"):
+        before, after = getattr(old, field), getattr(new, field)
+        if before != after:
+            changes.append(FieldChange(field=field, before=_capped(before), after=_capped(after)))
+    old_mock, _ = mock_data(old.mockData or [])
+    new_mock, _ = mock_data(new.mockData or [])
+    if old_mock != new_mock:
+        changes.append(FieldChange(field="mockData", before=_mock_text(old_mock), after=_mock_text(new_mock)))
+    if old.attempt != new.attempt:
+        changes.append(FieldChange(field="attempt", before=_number(old.attempt), after=_number(new.attempt)))
+    if not changes:
+        return None
+    return ConfigChange(testCaseId=line(new.testCaseId), label=line(new.label), changes=changes)
+
+
+def _capped(value: str | None) -> str | None:
+    return None if value is None else clean_block(value, CHANGE_LIMIT)
+
+
+def _number(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _mock_text(data: dict[str, str | None]) -> str:
+    return clean_line("; ".join(f"{name}={value}" for name, value in data.items()), CHANGE_LIMIT)
+
+
+def _results(tc: TestCasePayload) -> tuple[int, int] | None:
+    found = find_attempt_records(tc)
+    if found is None:
+        return None
+    verdicts = [record.passed for record in found.records]
+    return verdicts.count(True), verdicts.count(False)
+
+
+def _delta(old: TestCasePayload, new: TestCasePayload) -> TestCaseDelta | None:
+    before, after = _results(old), _results(new)
+    if before is None or after is None:
+        return None
+    return TestCaseDelta(
+        testCaseId=line(new.testCaseId),
+        label=line(new.label),
+        basePassed=before[0],
+        baseFailed=before[1],
+        candidatePassed=after[0],
+        candidateFailed=after[1],
+        changePoints=_points(_rate(*before), _rate(*after)),
+    )
+
+
+def _rate(passed: int, failed: int) -> float | None:
+    return passed / (passed + failed) if passed + failed else None
+
+
+def _points(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return round((after - before) * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _verdict(
+    old: _Side, new: _Side, change: float | None, added: int, removed: int, changed: int, source: Source
+) -> str:
+    prefix = demo_prefix(source)
+    old_rate, new_rate = old.counts.rate, new.counts.rate
+    if change is None or old_rate is None or new_rate is None:
+        missing = old.batch_id if old_rate is None else new.batch_id
+        return f"{prefix}Cannot compare success rates: batch run {missing} has no judged attempts."
+    rates = f"{percent(new_rate)} of attempts passed in {new.batch_id} against {percent(old_rate)} in {old.batch_id}"
+    if abs(change) < NO_CHANGE_POINTS:
+        verdict = f"{prefix}No change: {rates}."
+    elif change < 0:
+        verdict = f"{prefix}Regression: {rates} ({signed(change)} percentage points)."
+    else:
+        verdict = f"{prefix}Improvement: {rates} ({signed(change)} percentage points)."
+    differences = [
+        f"{count} test case{'s' if count != 1 else ''} {what}"
+        for count, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
+        if count
+    ]
+    if differences:
+        verdict += (
+            f" The two did not run the same tests ({', '.join(differences)}), so not all of the change is the agent's."
+        )
+    return verdict

@@ -1,0 +1,202 @@
+"""One attempt (test run): the judge's verdict and remarks first, then the test case, then a window
+of the transcript that keeps its first and last turns and says what it left out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from sigma_mcp.models import TestCasePayload, TestRunPayload, Turn
+from sigma_mcp.summaries.common import (
+    DEMO_NOTICE,
+    OutputModel,
+    Source,
+    block,
+    bounded_warnings,
+    demo_prefix,
+    line,
+    listing,
+    mock_data,
+    parse_timestamp,
+    warn_if_other_agent,
+    warn_if_other_id,
+)
+from sigma_mcp.text import clean_block, clean_line
+
+REMARKS_LIMIT = 3000
+TRANSCRIPT_BUDGET = 12000
+"""Characters of transcript in one result, shared by the turns shown."""
+TURN_LIMIT = 4000
+DEFAULT_MAX_TURNS = 20
+MAX_TURNS = 200
+
+
+class TurnSummary(OutputModel):
+    turn: int = Field(description="1-based position of the turn in the whole transcript.")
+    role: str | None = Field(description="Who spoke: e.g. 'user' (the simulated user) or 'assistant' (the agent).")
+    content: str = Field(description="What was said (third-party text, capped per turn).")
+
+
+class TestRunSummary(OutputModel):
+    __test__ = False  # not a pytest class
+
+    source: Source = Field(description="'sigmamind' for live API data, 'demo' for built-in demo data.")
+    verdict: str = Field(description="One-line verdict on the attempt.")
+    jobId: str = Field(description="The attempt's id.")
+    batchId: str = Field(description="The batch run it belongs to.")
+    agentId: str = Field(description="The agent under test.")
+    chatId: str | None = Field(description="The conversation's id.")
+    isSuccessful: bool | None = Field(description="The judge's verdict; null while there is none.")
+    remarks: str | None = Field(description="The judge's explanation of its verdict (third-party text).")
+    testCaseId: str | None = Field(description="The test case's id.")
+    label: str | None = Field(description="The test case's name.")
+    llmModel: str | None = Field(description="The model that played the simulated user.")
+    userPrompt: str | None = Field(description="The simulated user's persona and goal (third-party text).")
+    successCriteria: str | None = Field(description="What the judge checked the attempt against (third-party text).")
+    mockData: dict[str, str | None] = Field(description="Mock variables fed to the agent, name -> value.")
+    createdDate: str | None = Field(description="When the attempt started (UTC, ISO-8601).")
+    completedDate: str | None = Field(description="When the attempt finished (UTC, ISO-8601).")
+    durationSeconds: float | None = Field(description="completedDate - createdDate, in seconds.")
+    turnCount: int | None = Field(description="Turns in the whole transcript; null when the API sent none.")
+    conversation: list[TurnSummary] = Field(description="The turns shown (see turnsOmitted).")
+    turnsOmitted: int = Field(description="Turns of the transcript not in `conversation`.")
+    nextTurnOffset: int | None = Field(description="turnOffset that shows the next turns not shown, or null.")
+    missingFields: list[str] = Field(description="Fields the API left out or sent as null.")
+    warnings: list[str] = Field(description="Things that look wrong or incomplete, worth telling the user.")
+
+
+@dataclass(frozen=True)
+class TurnWindow:
+    """Which turns to show: `max_turns` from `offset`, or (offset None) the first and last turns."""
+
+    max_turns: int = DEFAULT_MAX_TURNS
+    offset: int | None = None
+
+
+def summarize_test_run(
+    run: TestRunPayload,
+    *,
+    job_id: str,
+    batch_id: str,
+    agent_id: str,
+    source: Source = "sigmamind",
+    ignored: Sequence[str] = (),
+    window: TurnWindow = TurnWindow(),
+) -> TestRunSummary:
+    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    warn_if_other_id("attempt", run.jobId, job_id, "job_", warnings)
+    warn_if_other_id("batch run", run.batchId, batch_id, "batch_", warnings)
+    warn_if_other_agent(run.agent, agent_id, warnings)
+    if run.isSuccessful is not None and run.isSuccesful is not None and run.isSuccessful != run.isSuccesful:
+        warnings.append("The API sent two different verdicts (isSuccessful and isSuccesful); isSuccessful is used.")
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+
+    test_case = run.testCase or TestCasePayload()
+    data, duplicates = mock_data(test_case.mockData or [])
+    if duplicates:
+        warnings.append(f"Mock variables defined more than once (all kept, numbered): {', '.join(duplicates)}.")
+    duration = _duration(run.createdDate, run.completedDate, warnings)
+
+    turns = run.conversation or []
+    shown, next_offset = _turn_window(turns, window, warnings)
+    return TestRunSummary(
+        source=source,
+        verdict=_verdict(job_id, run.passed, test_case.label, source),
+        jobId=job_id,
+        batchId=batch_id,
+        agentId=agent_id,
+        chatId=line(run.chatId),
+        isSuccessful=run.passed,
+        remarks=block(run.remarks, REMARKS_LIMIT),
+        testCaseId=line(test_case.testCaseId),
+        label=line(test_case.label),
+        llmModel=line(test_case.llmModel),
+        userPrompt=block(test_case.userPrompt),
+        successCriteria=block(test_case.successCriteria),
+        mockData=data,
+        createdDate=line(run.createdDate),
+        completedDate=line(run.completedDate),
+        durationSeconds=duration,
+        turnCount=None if run.conversation is None else len(turns),
+        conversation=shown,
+        turnsOmitted=len(turns) - len(shown),
+        nextTurnOffset=next_offset,
+        missingFields=_missing_fields(run),
+        warnings=bounded_warnings(warnings),
+    )
+
+
+def _turn_window(
+    turns: Sequence[Turn], window: TurnWindow, warnings: list[str]
+) -> tuple[list[TurnSummary], int | None]:
+    """The turns to show, and the turnOffset of the first turn not shown after them (or None)."""
+    count = len(turns)
+    size = max(0, min(window.max_turns, MAX_TURNS))
+    if window.offset is None:
+        if count <= size:
+            indexes = list(range(count))
+            next_offset = None
+        else:
+            head = (size + 1) // 2
+            indexes = [*range(head), *range(count - (size - head), count)]
+            next_offset = head
+    else:
+        if window.offset >= count and count:
+            warnings.append(f"turnOffset {window.offset} is past the last of the {count} turns; none are shown.")
+        indexes = list(range(window.offset, min(count, window.offset + size)))
+        end = window.offset + len(indexes)
+        next_offset = end if end < count else None
+    limit = min(TURN_LIMIT, TRANSCRIPT_BUDGET // max(1, len(indexes)))
+    return [_turn(index, turns[index], limit) for index in indexes], next_offset
+
+
+def _turn(index: int, turn: Turn, limit: int) -> TurnSummary:
+    content = turn.content
+    text = content if isinstance(content, str) else ("" if content is None else json.dumps(content, ensure_ascii=False))
+    return TurnSummary(
+        turn=index + 1,
+        role=None if turn.role is None else clean_line(turn.role, 40),
+        content=clean_block(text, limit),
+    )
+
+
+def _duration(created: str | None, completed: str | None, warnings: list[str]) -> float | None:
+    start, end = parse_timestamp(created), parse_timestamp(completed)
+    if start is None or end is None:
+        return None
+    seconds = (end - start).total_seconds()
+    if seconds < 0:
+        warnings.append("completedDate is before createdDate, so there is no duration.")
+        return None
+    return round(seconds, 3)
+
+
+def _verdict(job_id: str, passed: bool | None, label: str | None, source: Source) -> str:
+    subject = f"{demo_prefix(source)}Attempt {job_id}"
+    if label:
+        subject += f" of test case {clean_line(label, 120)!r}"
+    if passed is True:
+        return f"{subject} passed: the judge marked it successful."
+    if passed is False:
+        return f"{subject} failed: the judge marked it unsuccessful."
+    return f"{subject} has no verdict yet: it may still be running, or it was not judged."
+
+
+_FIELDS = ("jobId", "batchId", "remarks", "testCase", "conversation", "createdDate", "completedDate")
+
+
+def _missing_fields(run: TestRunPayload) -> list[str]:
+    missing = [name for name in _FIELDS if getattr(run, name) is None]
+    if run.passed is None:
+        missing.insert(2, "isSuccessful")
+    if run.testCase is not None:
+        missing.extend(
+            f"testCase.{name}"
+            for name in ("testCaseId", "label", "userPrompt", "successCriteria")
+            if getattr(run.testCase, name) is None
+        )
+    return missing
