@@ -10,16 +10,29 @@ import logging
 import time
 from types import TracebackType
 
+import anyio
 import httpx
 
 from sigma_mcp import __version__
 from sigma_mcp.config import Settings, is_loopback_host
 from sigma_mcp.demo import DEMO_BASE_URL, demo_transport
-from sigma_mcp.errors import Target, error_for_response, error_for_transport
+from sigma_mcp.errors import (
+    SigmaMindError,
+    Target,
+    UpstreamError,
+    deadline_exceeded,
+    error_for_response,
+    error_for_transport,
+    too_large,
+)
 from sigma_mcp.models import BatchRunPage, BatchRunPayload, Parsed, TestRunPayload, parse_object
+from sigma_mcp.retry import RetryPolicy
 
 USER_AGENT = f"sigma-mcp/{__version__}"
 MAX_CONNECTIONS = 10
+CONNECT_TIMEOUT = 10.0
+ERROR_BODY_LIMIT = 64 * 1024
+"""Bytes of an error answer read for its message; the rest is not read."""
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +40,22 @@ logger = logging.getLogger(__name__)
 class SigmaMindClient:
     """Read-only access to the SigmaMind API."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         """`transport` replaces the network (tests); in demo mode the demo API replaces it."""
         self.settings = settings
+        self.retry = retry or RetryPolicy()
         self.base_url = DEMO_BASE_URL if settings.demo else settings.base_url
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(settings.timeout),
+            # Per-phase limits; the total deadline (settings.timeout) bounds each call as a whole.
+            timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             follow_redirects=False,
             transport=demo_transport() if settings.demo else transport,
@@ -91,19 +112,60 @@ class SigmaMindClient:
         return parse_object(BatchRunPage, body, target)
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
+        """The body of a successful GET, retried per `RetryPolicy` within the total deadline."""
         self.settings.check_ready()
         key = None if self.settings.demo else self.settings.api_key
         headers = {"X-API-Key": key} if key else {}
-        started = time.perf_counter()
-        try:
-            response = await self._http.get(path, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            logger.info("GET %s failed after %.0f ms: %s", path, _ms(started), type(exc).__name__)
-            raise error_for_transport(exc, base_url=self.base_url, timeout=self.settings.timeout) from None
-        logger.debug("GET %s -> %s in %.0f ms", path, response.status_code, _ms(started))
+        deadline = anyio.current_time() + self.settings.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    return await self._attempt(path, params, headers, target)
+            except TimeoutError:
+                error: SigmaMindError = deadline_exceeded(self.base_url, self.settings.timeout)
+            except httpx.TransportError as exc:
+                error = error_for_transport(exc, base_url=self.base_url, timeout=self.settings.timeout)
+            except UpstreamError as exc:
+                error = exc
+            wait = self.retry.delay(attempt, error)
+            logger.info(
+                "GET %s attempt %d failed after %.0f ms: %s%s",
+                path,
+                attempt,
+                _ms(started),
+                type(error).__name__,
+                "" if wait is None else f"; retrying in {wait:.2f} s",
+            )
+            if wait is None or anyio.current_time() + wait >= deadline:
+                raise error.amended(suffix=f" (Tried {attempt} times.)" if attempt > 1 else "")
+            await self.retry.sleep(wait)
+
+    async def _attempt(self, path: str, params: dict[str, str], headers: dict[str, str], target: Target) -> bytes:
+        """One GET: the body of a 2xx answer, read up to the size cap; any other answer raised."""
+        cap = self.settings.max_response_bytes
+        async with self._http.stream("GET", path, params=params, headers=headers) as response:
+            length = response.headers.get("content-length", "")
+            if response.is_success and length.isdigit() and int(length) > cap:
+                raise too_large(target, cap, int(length))
+            limit = cap if response.is_success else ERROR_BODY_LIMIT
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    if response.is_success:
+                        raise too_large(target, cap, None)
+                    break
+                chunks.append(chunk)
+        body = b"".join(chunks)
+        logger.debug("GET %s -> %s, %d bytes", path, response.status_code, len(body))
         if not response.is_success:
-            raise error_for_response(response, target, base_url=self.base_url)
-        return response.content
+            answered = httpx.Response(response.status_code, headers=response.headers, content=body)
+            raise error_for_response(answered, target, base_url=self.base_url)
+        return body
 
 
 def _ms(started: float) -> float:

@@ -18,6 +18,7 @@ from sigma_mcp.errors import ConfigurationError
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_LOG_LEVEL = "WARNING"
+DEFAULT_MAX_RESPONSE_MB = 50.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 API_KEY_VAR = "SIGMAMIND_API_KEY"
@@ -25,6 +26,7 @@ BASE_URL_VAR = "SIGMAMIND_BASE_URL"
 TIMEOUT_VAR = "SIGMAMIND_TIMEOUT"
 LOG_LEVEL_VAR = "SIGMAMIND_LOG_LEVEL"
 DEMO_VAR = "SIGMAMIND_DEMO"
+MAX_RESPONSE_VAR = "SIGMAMIND_MAX_RESPONSE_MB"
 
 PLACEHOLDER_KEY = "paste-your-sigmamind-api-key-here"
 """The key in claude_desktop_config.example.json, recognised so that a copied config gets a clear message."""
@@ -50,6 +52,8 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     log_level: str = DEFAULT_LOG_LEVEL
     demo: bool = False
+    max_response_bytes: int = int(DEFAULT_MAX_RESPONSE_MB * 1_000_000)
+    """Answers larger than this are refused unread."""
     problems: tuple[str, ...] = ()
     """Configuration errors that make every API call fail until they are fixed."""
     notices: tuple[str, ...] = ()
@@ -59,7 +63,8 @@ class Settings:
         key = "<set>" if self.api_key else "<not set>"
         return (
             f"Settings(api_key={key}, base_url={self.base_url!r}, timeout={self.timeout!r}, "
-            f"log_level={self.log_level!r}, demo={self.demo!r}, problems={self.problems!r})"
+            f"log_level={self.log_level!r}, demo={self.demo!r}, max_response_bytes={self.max_response_bytes!r}, "
+            f"problems={self.problems!r})"
         )
 
     @classmethod
@@ -87,9 +92,14 @@ class Settings:
         if url_problem:
             problems.append(url_problem)
 
-        timeout, timeout_problem = _parse_timeout(env.get(TIMEOUT_VAR))
+        timeout, timeout_problem = _positive(env.get(TIMEOUT_VAR), TIMEOUT_VAR, DEFAULT_TIMEOUT, "seconds")
         if timeout_problem:
             problems.append(timeout_problem)
+        max_mb, size_problem = _positive(
+            env.get(MAX_RESPONSE_VAR), MAX_RESPONSE_VAR, DEFAULT_MAX_RESPONSE_MB, "megabytes"
+        )
+        if size_problem:
+            problems.append(size_problem)
 
         raw_level = (env.get(LOG_LEVEL_VAR) or "").strip().upper()
         log_level = raw_level if raw_level in LOG_LEVELS else DEFAULT_LOG_LEVEL
@@ -106,6 +116,7 @@ class Settings:
             timeout=timeout,
             log_level=log_level,
             demo=demo,
+            max_response_bytes=int(max_mb * 1_000_000),
             problems=tuple(problems),
             notices=tuple(notices),
         )
@@ -160,17 +171,18 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _parse_timeout(raw: str | None) -> tuple[float, str | None]:
+def _positive(raw: str | None, name: str, default: float, unit: str) -> tuple[float, str | None]:
+    """A positive number from the environment, or the default and why `raw` was refused."""
     if raw is None or not raw.strip():
-        return DEFAULT_TIMEOUT, None
+        return default, None
     try:
         value = float(raw.strip())
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        return DEFAULT_TIMEOUT, (
-            f"{TIMEOUT_VAR}={raw.strip()[:40]!r} is not a positive number of seconds; "
-            f"set it to a number such as {DEFAULT_TIMEOUT:g}, or unset it."
+        return default, (
+            f"{name}={raw.strip()[:40]!r} is not a positive number of {unit}; "
+            f"set it to a number such as {default:g}, or unset it."
         )
     return value, None
 

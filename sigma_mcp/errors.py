@@ -6,7 +6,6 @@ do next. The messages never contain the API key (the server redacts all output o
 
 from __future__ import annotations
 
-import copy
 import email.utils
 import json
 import math
@@ -28,10 +27,13 @@ class SigmaMindError(Exception):
         super().__init__(message)
         self.message = message
 
-    def prefixed(self, prefix: str) -> SigmaMindError:
-        """The same failure, its message led by `prefix` (which says what was being done)."""
-        error = copy.copy(self)
-        error.message = f"{prefix}{self.message}"
+    def amended(self, *, prefix: str = "", suffix: str = "") -> SigmaMindError:
+        """The same failure, its message led by `prefix` and followed by `suffix`."""
+        if not prefix and not suffix:
+            return self
+        error = type(self).__new__(type(self))
+        error.__dict__.update(self.__dict__)
+        error.message = f"{prefix}{self.message}{suffix}"
         error.args = (error.message,)
         return error
 
@@ -88,6 +90,10 @@ class UpstreamUnreachable(UpstreamError):
 
 class UpstreamInvalidResponse(UpstreamError):
     """An answer that is not what the API promises: not JSON, not an object, a redirect."""
+
+
+class UpstreamTooLarge(UpstreamError):
+    """An answer larger than SIGMAMIND_MAX_RESPONSE_MB, refused unread."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,24 @@ def error_for_transport(exc: httpx.TransportError, *, base_url: str, timeout: fl
     )
 
 
+def deadline_exceeded(base_url: str, timeout: float) -> UpstreamTimeout:
+    """The whole call, retries included, ran out of time."""
+    return UpstreamTimeout(
+        f"SigmaMind at {base_url} did not give a full answer within {format_seconds(timeout)} "
+        "(SIGMAMIND_TIMEOUT, which bounds the whole call, retries included). Try again; if it keeps "
+        "happening, check SIGMAMIND_BASE_URL and your network, or raise SIGMAMIND_TIMEOUT for very large "
+        "batch runs."
+    )
+
+
+def too_large(target: Target, cap: int, length: int | None) -> UpstreamTooLarge:
+    size = f" ({length / 1_000_000:.1f} MB)" if length is not None else ""
+    return UpstreamTooLarge(
+        f"SigmaMind's answer for the {target.description} is larger than the {cap / 1_000_000:g} MB sigma-mcp "
+        f"reads{size}, so it was not read. Raise SIGMAMIND_MAX_RESPONSE_MB if this batch run really is that large."
+    )
+
+
 def invalid_json(target: Target, body: bytes) -> UpstreamInvalidResponse:
     preview = _clean(body[:120].decode("utf-8", "replace"), 120)
     return UpstreamInvalidResponse(
@@ -234,13 +258,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 def format_seconds(seconds: float) -> str:
-    if seconds < 1:
-        return "a moment"
+    """'0.3 seconds', '1 second', '18 seconds', '10 minutes'."""
     if seconds < 120:
-        value = math.ceil(seconds)
-        return f"{value} second{'s' if value != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
+        value = round(seconds, 1) if seconds < 10 else math.ceil(seconds)
+        return f"{value:g} second{'' if value == 1 else 's'}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def _describe(exc: Exception) -> str:

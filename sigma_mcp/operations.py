@@ -177,9 +177,9 @@ async def _fetch_both(
         group.start_soon(fetch, "candidate", candidate_batch_id)
     base, candidate = results["base"], results["candidate"]
     if isinstance(base, SigmaMindError):
-        raise base.prefixed("Could not fetch the base batch run: ")
+        raise base.amended(prefix="Could not fetch the base batch run: ")
     if isinstance(candidate, SigmaMindError):
-        raise candidate.prefixed("Could not fetch the candidate batch run: ")
+        raise candidate.amended(prefix="Could not fetch the candidate batch run: ")
     return base, candidate
 
 

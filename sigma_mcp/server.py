@@ -31,6 +31,7 @@ from sigma_mcp.operations import Answer
 from sigma_mcp.prompts import TRIAGE_DESCRIPTION, triage_prompt
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.results import error_result, success_result
+from sigma_mcp.retry import RetryPolicy
 from sigma_mcp.summaries.batch_run import MAX_PAGE, BatchRunSummary
 from sigma_mcp.summaries.batch_runs import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, BatchRunListSummary
 from sigma_mcp.summaries.comparison import ComparisonSummary
@@ -262,13 +263,14 @@ def create_server(
     *,
     redactor: Redactor | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
 ) -> MCPServer[AppState]:
-    """Build the MCP server. `transport` replaces the network (see `SigmaMindClient`)."""
+    """Build the MCP server. `transport` and `retry` are passed to the `SigmaMindClient`."""
     redactor = redactor or Redactor([settings.api_key])
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with SigmaMindClient(settings, transport=transport) as client:
+        async with SigmaMindClient(settings, transport=transport, retry=retry) as client:
             yield AppState(client=client, redactor=redactor)
 
     server: MCPServer[AppState] = MCPServer(

@@ -14,6 +14,7 @@ from mcp import Client
 
 from sigma_mcp.config import Settings
 from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
+from sigma_mcp.retry import RetryPolicy
 from sigma_mcp.server import create_server
 from tests.fake_api import FakeSigmaMind
 
@@ -54,9 +55,23 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class Sleeps:
+    """A stand-in for `anyio.sleep` that records the waits asked for and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
 @asynccontextmanager
-async def connect(settings: Settings, mode: str = "legacy") -> AsyncIterator[Client]:
-    async with Client(create_server(settings), mode=mode) as client:  # type: ignore[arg-type]
+async def connect(
+    settings: Settings, mode: str = "legacy", *, retry: RetryPolicy | None = None
+) -> AsyncIterator[Client]:
+    """An MCP client connected in process; retries wait for nothing unless `retry` says otherwise."""
+    server = create_server(settings, retry=retry or RetryPolicy(sleep=Sleeps()))
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
         yield client
 
 

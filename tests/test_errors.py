@@ -94,7 +94,12 @@ async def test_upstream_errors(api: FakeSigmaMind, mode: str, reply: Reply, expe
         assert fragment in text
     assert "Traceback" not in text
     assert API_KEY not in text
-    assert len(api.requests) == 1  # errors are not retried here: one request, one answer
+    # Retried: 429 when the API asks for at most 10 seconds, and the transient 5xx.
+    retried = reply.status in (500, 502, 503, 504) or (
+        reply.status == 429 and float(reply.headers.get("Retry-After", 0)) <= 10
+    )
+    assert len(api.requests) == (3 if retried else 1)
+    assert text.endswith(" (Tried 3 times.)") is retried
 
 
 async def test_redirect_is_not_followed(api: FakeSigmaMind) -> None:
@@ -112,8 +117,9 @@ async def test_timeout(api: FakeSigmaMind, mode: str) -> None:
     api.handler = lambda seen: Reply.json({}, delay=1.5)
     result = await call(settings_for(api, SIGMAMIND_TIMEOUT="0.3"), mode, ARGS)
     assert result.is_error is True
-    assert text_of(result).startswith("Could not get an answer from SigmaMind at http://127.0.0.1:")
-    assert "within a moment (SIGMAMIND_TIMEOUT)" in text_of(result)
+    assert text_of(result).startswith(f"SigmaMind at {api.url} did not give a full answer within 0.3 seconds")
+    assert "(SIGMAMIND_TIMEOUT, which bounds the whole call, retries included)" in text_of(result)
+    assert len(api.requests) == 1  # the deadline left no time to try again
 
 
 async def test_connection_refused_names_the_base_url(mode: str) -> None:
@@ -142,12 +148,12 @@ async def test_the_server_answers_normally_after_an_error(api: FakeSigmaMind, do
     from tests.conftest import connect
 
     api.add_batch_run(documented_example)
-    replies = iter([Reply(status=500), Reply(reset=True)])
     default = api.handler
-    api.handler = lambda seen: next(replies, None) or default(seen)
     async with connect(settings_for(api)) as client:
-        assert (await client.call_tool("get_batch_run", ARGS)).is_error is True
-        assert (await client.call_tool("get_batch_run", ARGS)).is_error is True
+        for reply in (Reply(status=500), Reply(reset=True), Reply(status=404)):
+            api.handler = lambda seen, reply=reply: reply
+            assert (await client.call_tool("get_batch_run", ARGS)).is_error is True
+        api.handler = default
         assert (await client.call_tool("get_batch_run", ARGS)).is_error is False
 
 
@@ -165,8 +171,9 @@ def test_retry_after_forms() -> None:
 
 
 def test_format_seconds() -> None:
-    assert format_seconds(0.2) == "a moment"
+    assert format_seconds(0.2) == "0.2 seconds"
     assert format_seconds(1) == "1 second"
+    assert format_seconds(2.5) == "2.5 seconds"
     assert format_seconds(17.2) == "18 seconds"
     assert format_seconds(600) == "10 minutes"
 

@@ -179,8 +179,8 @@ def test_ids_that_differ_from_the_request_are_flagged(documented_example: dict[s
     documented_example["agent"]["agentId"] = "agent_Other"
     documented_example["batchId"] = "batch_Other"
     warnings = summarize(documented_example).warnings
-    assert any("belongs to agent 'agent_Other'" in w for w in warnings)
-    assert any("batch run 'batch_Other'" in w for w in warnings)
+    assert any("belongs to agent `agent_Other`, not the requested `agent_D5D0p7TUs66TTAEAx`" in w for w in warnings)
+    assert any("batch run `batch_Other`" in w for w in warnings)
 
 
 def test_id_prefixes_are_not_a_mismatch(documented_example: dict[str, Any]) -> None:

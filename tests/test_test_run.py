@@ -36,7 +36,7 @@ async def test_request_and_verdict_and_remarks_first(api: FakeSigmaMind, mode: s
     assert result.is_error is False
     text = text_of(result)
     assert text.startswith(
-        f"**Attempt {JOB} of test case 'Scenario 1: caller wants a refund for order ORD-10001' failed: "
+        f"**Attempt {JOB} of test case `Scenario 1: caller wants a refund for order ORD-10001` failed: "
         "the judge marked it unsuccessful.**\n\nJudge's remarks:\n```text\nThe agent asked for the order number twice."
     )
     assert "took 1 min 14 s" in text
@@ -110,7 +110,7 @@ async def test_offset_past_the_end(api: FakeSigmaMind) -> None:
 async def test_huge_turns_and_remarks_stay_within_budget(api: FakeSigmaMind) -> None:
     body = make_test_run(JOB, turns=200, remarks="é" * 100_000)
     for turn in body["conversation"]:
-        turn["content"] = "日本語" * 20_000
+        turn["content"] = "日本語" * 2_000
     result = await call_test_run(api, body, maxTurns=200)
     within_budget(result)
     assert result.structured_content is not None

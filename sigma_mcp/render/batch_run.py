@@ -27,10 +27,10 @@ def render_batch_run(summary: BatchRunSummary) -> str:
 
 
 def render_test_case(number: int, tc: TestCaseSummary) -> str:
-    lines = [f"### {number}. {tc.label or '(unnamed test case)'}"]
+    lines = [f"### {number}. {code(tc.label) if tc.label else '(unnamed test case)'}"]
     details = [code(tc.testCaseId) if tc.testCaseId else "no id"]
     if tc.llmModel:
-        details.append(f"simulated user played by {tc.llmModel}")
+        details.append(f"simulated user played by {code(tc.llmModel)}")
     if tc.attempts is not None:
         details.append(f"{plural(tc.attempts, 'attempt')} configured")
     lines.append(" · ".join(details))
@@ -68,13 +68,13 @@ def _results_line(results: AttemptResults) -> str:
 
 
 def _facts(summary: BatchRunSummary) -> list[str]:
-    agent = summary.agentName or "(name not given)"
-    status = f", status {summary.agentStatus}" if summary.agentStatus else ""
+    agent = code(summary.agentName) if summary.agentName else "(name not given)"
+    status = f", status {code(summary.agentStatus)}" if summary.agentStatus else ""
     facts = [f"- Agent: {agent} ({code(summary.agentId)}{status})"]
     if summary.workspaceId:
         facts.append(f"- Workspace: {code(summary.workspaceId)}")
     if summary.createdDate:
-        facts.append(f"- Created: {summary.createdDate}")
+        facts.append(f"- Created: {code(summary.createdDate)}")
     facts.append(f"- Attempts: {_attempts(summary)}")
     configured = (
         f", {summary.configuredAttempts} attempts configured in all" if summary.configuredAttempts is not None else ""

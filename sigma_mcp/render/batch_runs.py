@@ -36,7 +36,7 @@ def _row(number: int, row: BatchRunRow) -> str:
     cells = [
         str(number),
         code(cell(row.batchId)) if row.batchId else "–",
-        cell(row.createdDate or "–"),
+        code(cell(row.createdDate)) if row.createdDate else "–",
         number_or_dash(row.testCaseCount),
         number_or_dash(row.totalAttempts),
         number_or_dash(row.successfulAttempts),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sigma_mcp.render import DATA_NOTE, DEMO_HINT
 from sigma_mcp.summaries.comparison import ComparisonSummary, ConfigChange, TestCaseRef
-from sigma_mcp.text import code, fence, percent, plural, points
+from sigma_mcp.text import cell, code, fence, percent, plural, points
 
 
 def render_comparison(summary: ComparisonSummary) -> str:
@@ -22,7 +22,7 @@ def render_comparison(summary: ComparisonSummary) -> str:
         "| | base | candidate |",
         "|---|---|---|",
         f"| batch run | {code(base.batchId)} | {code(candidate.batchId)} |",
-        f"| created | {base.createdDate or '–'} | {candidate.createdDate or '–'} |",
+        f"| created | {_date(base.createdDate)} | {_date(candidate.createdDate)} |",
         f"| attempts with results | {number(base.totalAttempts)} | {number(candidate.totalAttempts)} |",
         f"| passed | {number(base.successfulAttempts)} | {number(candidate.successfulAttempts)} |",
         f"| failed | {number(base.failedAttempts)} | {number(candidate.failedAttempts)} |",
@@ -63,8 +63,12 @@ def render_comparison(summary: ComparisonSummary) -> str:
 
 
 def _name(ref: TestCaseRef) -> str:
-    name = (ref.label or "(unnamed)").replace("|", "\\|")
-    return f"{name} ({code(ref.testCaseId)})" if ref.testCaseId else name
+    name = code(cell(ref.label)) if ref.label else "(unnamed)"
+    return f"{name} ({code(cell(ref.testCaseId))})" if ref.testCaseId else name
+
+
+def _date(value: str | None) -> str:
+    return code(cell(value)) if value else "–"
 
 
 def _refs(title: str, refs: list[TestCaseRef], count: int) -> str:

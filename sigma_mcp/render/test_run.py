@@ -34,10 +34,10 @@ def render_test_run(summary: TestRunSummary) -> str:
 
 
 def _facts(summary: TestRunSummary) -> list[str]:
-    test_case = summary.label or "(unnamed test case)"
+    test_case = code(summary.label) if summary.label else "(unnamed test case)"
     test_case += f" ({code(summary.testCaseId)})" if summary.testCaseId else ""
     if summary.llmModel:
-        test_case += f", simulated user played by {summary.llmModel}"
+        test_case += f", simulated user played by {code(summary.llmModel)}"
     facts = [
         f"- Test case: {test_case}",
         f"- Batch run: {code(summary.batchId)} · agent {code(summary.agentId)}"
@@ -45,9 +45,9 @@ def _facts(summary: TestRunSummary) -> list[str]:
     ]
     timing = []
     if summary.createdDate:
-        timing.append(f"started {summary.createdDate}")
+        timing.append(f"started {code(summary.createdDate)}")
     if summary.completedDate:
-        timing.append(f"finished {summary.completedDate}")
+        timing.append(f"finished {code(summary.completedDate)}")
     if summary.durationSeconds is not None:
         timing.append(f"took {_duration(summary.durationSeconds)}")
     if timing:

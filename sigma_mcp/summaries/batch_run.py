@@ -29,7 +29,7 @@ from sigma_mcp.summaries.common import (
     warn_if_other_agent,
     warn_if_other_id,
 )
-from sigma_mcp.text import clean_block, clean_line, percent
+from sigma_mcp.text import clean_block, clean_line, code, percent
 
 MAX_PAGE = 200
 HEADER_TEXT_RESERVE = 6 * 1024
@@ -362,7 +362,7 @@ def _duplicate_mock_names(cases: Sequence[_Case]) -> list[str]:
             _, duplicates = mock_data(case.payload.mockData or [])
             if duplicates:
                 name = clean_line(case.payload.label or case.payload.testCaseId or f"#{case.index + 1}", 80)
-                found.append(f"{name!r}: {', '.join(duplicates)}")
+                found.append(f"{code(name)}: {', '.join(code(d) for d in duplicates)}")
     return found
 
 

@@ -17,7 +17,7 @@ from sigma_mcp.summaries.common import (
     line,
     listing,
 )
-from sigma_mcp.text import percent
+from sigma_mcp.text import code, percent
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -117,6 +117,10 @@ def _row(run: BatchRunPayload, warnings: list[str]) -> BatchRunRow:
     )
 
 
+def _date(value: str | None) -> str:
+    return code(value) if value else "date unknown"
+
+
 def _verdict(agent_id: str, page: int, rows: Sequence[BatchRunRow], total: int | None, source: Source) -> str:
     prefix = demo_prefix(source)
     if not rows:
@@ -131,5 +135,5 @@ def _verdict(agent_id: str, page: int, rows: Sequence[BatchRunRow], total: int |
     of_total = f" of {total}" if total is not None else ""
     return (
         f"{prefix}Agent {agent_id}: {len(rows)}{of_total} batch runs on page {page}, newest first. "
-        f"{where} is {newest.batchId} ({newest.createdDate or 'date unknown'}{rate})."
+        f"{where} is {code(newest.batchId or '?')} ({_date(newest.createdDate)}{rate})."
     )

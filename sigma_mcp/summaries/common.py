@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from sigma_mcp.models import AgentRef, MockVariable
-from sigma_mcp.text import clean_block, clean_line
+from sigma_mcp.text import clean_block, clean_line, code
 
 Source = Literal["sigmamind", "demo"]
 
@@ -130,19 +130,21 @@ def warn_if_other_id(label: str, returned: str | None, requested: str, prefix: s
     # The API's id prefixes are not reliable ("agent_X" and "X" name the same agent).
     if returned and returned.removeprefix(prefix) != requested.removeprefix(prefix):
         warnings.append(
-            f"The API answered with {label} {clean_line(returned, LINE_LIMIT)!r}, not the requested {requested!r}."
+            f"The API answered with {label} {code(clean_line(returned, LINE_LIMIT))}, "
+            f"not the requested {code(requested)}."
         )
 
 
 def warn_if_other_agent(agent: AgentRef | None, agent_id: str, warnings: list[str]) -> None:
     if agent is not None and agent.agentId and agent.agentId.removeprefix("agent_") != agent_id.removeprefix("agent_"):
         warnings.append(
-            f"The data belongs to agent {clean_line(agent.agentId, LINE_LIMIT)!r}, not the requested {agent_id!r}."
+            f"The data belongs to agent {code(clean_line(agent.agentId, LINE_LIMIT))}, "
+            f"not the requested {code(agent_id)}."
         )
 
 
 def listing(items: Sequence[str], limit: int = MAX_LISTED_PROBLEMS) -> str:
-    shown = [clean_line(item, LINE_LIMIT) for item in items[:limit]]
+    shown = [code(clean_line(item, LINE_LIMIT)) for item in items[:limit]]
     more = len(items) - len(shown)
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 

@@ -24,7 +24,7 @@ from sigma_mcp.summaries.common import (
     warn_if_other_agent,
     warn_if_other_id,
 )
-from sigma_mcp.text import clean_block, clean_line
+from sigma_mcp.text import clean_block, clean_line, code
 
 REMARKS_LIMIT = 3000
 TRANSCRIPT_BUDGET = 12000
@@ -98,7 +98,9 @@ def summarize_test_run(
     test_case = run.testCase or TestCasePayload()
     data, duplicates = mock_data(test_case.mockData or [])
     if duplicates:
-        warnings.append(f"Mock variables defined more than once (all kept, numbered): {', '.join(duplicates)}.")
+        warnings.append(
+            f"Mock variables defined more than once (all kept, numbered): {', '.join(map(code, duplicates))}."
+        )
     duration = _duration(run.createdDate, run.completedDate, warnings)
 
     turns = run.conversation or []
@@ -178,7 +180,7 @@ def _duration(created: str | None, completed: str | None, warnings: list[str]) -
 def _verdict(job_id: str, passed: bool | None, label: str | None, source: Source) -> str:
     subject = f"{demo_prefix(source)}Attempt {job_id}"
     if label:
-        subject += f" of test case {clean_line(label, 120)!r}"
+        subject += f" of test case {code(clean_line(label, 120))}"
     if passed is True:
         return f"{subject} passed: the judge marked it successful."
     if passed is False:
