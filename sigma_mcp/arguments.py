@@ -1,15 +1,20 @@
-"""Checks every tool call's arguments against the tool's input schema before the tool runs.
+"""Checks the arguments of every tool call and prompt request before anything runs.
 
-The SDK would silently drop unknown parameters and answer type errors with pydantic's wording; this
-middleware answers every malformed call with one clear `isError` naming the parameter instead.
+The SDK would silently drop unknown parameters and answer type errors with pydantic's wording (or, for
+prompts, with a bare "Error rendering prompt"); this middleware answers every malformed request with
+one clear message naming the parameter instead: an `isError` result for a tool, an invalid-params
+error for a prompt.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.results import error_result
@@ -17,27 +22,45 @@ from sigma_mcp.text import describe_json_type
 
 
 class ArgumentGuard:
-    """Server middleware: refuse `tools/call` requests whose arguments do not fit the tool."""
+    """Server middleware: refuse tool calls and prompt requests whose arguments do not fit."""
 
     def __init__(self, server: MCPServer[Any], redactor: Redactor) -> None:
         self._server = server
         self._redactor = redactor
-        self._schemas: dict[str, dict[str, Any]] | None = None
+        self._tools: dict[str, dict[str, Any]] | None = None
+        self._prompts: dict[str, dict[str, Any]] | None = None
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == "tools/call" and ctx.params is not None:
-            schemas = await self._tool_schemas()
+        if ctx.params is not None and ctx.method in ("tools/call", "prompts/get"):
+            schemas = await (self._tool_schemas() if ctx.method == "tools/call" else self._prompt_schemas())
             name = ctx.params.get("name")
             if isinstance(name, str) and name in schemas:
                 problem = argument_problem(name, schemas[name], ctx.params.get("arguments"))
-                if problem is not None:
+                if problem is not None and ctx.method == "tools/call":
                     return error_result(self._redactor, problem)
+                if problem is not None:
+                    raise MCPError(code=INVALID_PARAMS, message=self._redactor.text(problem))
         return await call_next(ctx)
 
     async def _tool_schemas(self) -> dict[str, dict[str, Any]]:
-        if self._schemas is None:
-            self._schemas = {tool.name: tool.input_schema for tool in await self._server.list_tools()}
-        return self._schemas
+        if self._tools is None:
+            self._tools = {tool.name: tool.input_schema for tool in await self._server.list_tools()}
+        return self._tools
+
+    async def _prompt_schemas(self) -> dict[str, dict[str, Any]]:
+        """Prompt arguments as a schema: every argument a string (as the protocol has it)."""
+        if self._prompts is None:
+            self._prompts = {
+                prompt.name: {
+                    "properties": {
+                        argument.name: {"type": "string", "description": argument.description or ""}
+                        for argument in prompt.arguments or []
+                    },
+                    "required": [argument.name for argument in prompt.arguments or [] if argument.required],
+                }
+                for prompt in await self._server.list_prompts()
+            }
+        return self._prompts
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -76,31 +99,37 @@ def argument_problem(tool: str, schema: dict[str, Any], arguments: object) -> st
     return None
 
 
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
+"""An integer sent as a string, as some clients do: ASCII digits only, and not absurdly long."""
+
+
 def _type_problem(spec: dict[str, Any], value: object) -> str | None:
-    types: list[str] = []
+    options: list[dict[str, Any]] = []
     for option in spec.get("anyOf", [spec]):
-        json_type = option.get("type") if isinstance(option, dict) else None
-        if not isinstance(json_type, str):
+        if not isinstance(option, dict) or not isinstance(option.get("type"), str):
             return None  # a schema this check does not understand is left to the SDK's validation
-        types.append(json_type)
-    for json_type in types:
+        options.append(option)
+    for option in options:
+        json_type = option["type"]
         if json_type == "null" and value is None:
             return None
         expected = _JSON_TYPES.get(json_type, ())
         if isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected):
-            return _range_problem(spec, value)
-        if json_type == "integer" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return _range_problem(spec, int(value))  # clients that send numbers as strings
+            return _range_problem(option, value)
+        if json_type == "integer" and isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+            return _range_problem(option, int(value))
+    types = [option["type"] for option in options]
     wanted = " or ".join("null" if t == "null" else f"a{'n' if t[0] in 'aeiou' else ''} {t}" for t in types)
     return f"expected {wanted}, got {describe_json_type(value)}"
 
 
-def _range_problem(spec: dict[str, Any], value: object) -> str | None:
+def _range_problem(option: dict[str, Any], value: object) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    low, high = spec.get("minimum"), spec.get("maximum")
+    low, high = option.get("minimum"), option.get("maximum")
+    shown = str(value) if len(str(value)) <= 40 else f"a number of {len(str(value))} digits"
     if low is not None and value < low:
-        return f"must be at least {low}, got {value}"
+        return f"must be at least {low}, got {shown}"
     if high is not None and value > high:
-        return f"must be at most {high}, got {value}"
+        return f"must be at most {high}, got {shown}"
     return None

@@ -109,6 +109,7 @@ async def run_command(settings: Settings, redactor: Redactor, args: argparse.Nam
     """Run one subcommand and print its answer; return the exit status."""
     from sigma_mcp import operations
     from sigma_mcp.client import SigmaMindClient
+    from sigma_mcp.results import schema_keys
 
     calls: dict[str, Callable[[SigmaMindClient], Awaitable[operations.Answer[Any]]]] = {
         "batch-run": lambda client: operations.get_batch_run(
@@ -121,13 +122,13 @@ async def run_command(settings: Settings, redactor: Redactor, args: argparse.Nam
         "compare": lambda client: operations.compare(client, args.agent, args.base, args.candidate),
     }
     try:
-        async with SigmaMindClient(settings) as client:
+        async with SigmaMindClient(settings, redactor=redactor) as client:
             answer = await calls[args.command](client)
     except SigmaMindError as exc:
         print(f"sigma-mcp: error: {redactor.text(exc.message)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigurationError | InvalidArgument) else EXIT_API_ERROR
     if args.json:
-        data = redactor.json(answer.summary.model_dump(mode="json"))
+        data = redactor.json(answer.summary.model_dump(mode="json"), keep=schema_keys(type(answer.summary)))
         output = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         output = redactor.text(answer.text)

@@ -26,6 +26,7 @@ from sigma_mcp.errors import (
     too_large,
 )
 from sigma_mcp.models import BatchRunPage, BatchRunPayload, Parsed, TestRunPayload, parse_object
+from sigma_mcp.redaction import Redactor
 from sigma_mcp.retry import RetryPolicy
 
 USER_AGENT = f"sigma-mcp/{__version__}"
@@ -46,10 +47,12 @@ class SigmaMindClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         """`transport` replaces the network (tests); in demo mode the demo API replaces it."""
         self.settings = settings
         self.retry = retry or RetryPolicy()
+        self.redactor = redactor or Redactor([settings.api_key])
         self.base_url = DEMO_BASE_URL if settings.demo else settings.base_url
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -160,10 +163,12 @@ class SigmaMindClient:
                         raise too_large(target, cap, None)
                     break
                 chunks.append(chunk)
-        body = b"".join(chunks)
+        # Redacted before anything can shorten it: an echoed key is never cut into a fragment.
+        body = self.redactor.bytes(b"".join(chunks))
         logger.debug("GET %s -> %s, %d bytes", path, response.status_code, len(body))
         if not response.is_success:
-            answered = httpx.Response(response.status_code, headers=response.headers, content=body)
+            kept = [(name, self.redactor.text(value)) for name, value in response.headers.items()]
+            answered = httpx.Response(response.status_code, headers=kept, content=body)
             raise error_for_response(answered, target, base_url=self.base_url)
         return body
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sigma_mcp.errors import ConfigurationError
+from sigma_mcp.redaction import SHORT_SECRET
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
 DEFAULT_TIMEOUT = 30.0
@@ -86,6 +87,12 @@ class Settings:
                 f"{API_KEY_VAR} contains spaces, line breaks or non-ASCII characters, which no API key "
                 "has. Copy the key from the SigmaMind dashboard again and set it without quotes or "
                 "extra characters, then restart the server."
+            )
+
+        if api_key is not None and len(api_key) < SHORT_SECRET:
+            notices.append(
+                f"{API_KEY_VAR} is only {len(api_key)} characters long, shorter than API keys usually are; "
+                "check that it was copied whole. It is redacted from output only where it stands alone."
             )
 
         base_url, url_problem = parse_base_url(env.get(BASE_URL_VAR))

@@ -17,7 +17,7 @@ import httpx
 
 _API_MESSAGE_LIMIT = 300
 _HTML_TAG = re.compile(r"<[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
 class SigmaMindError(Exception):

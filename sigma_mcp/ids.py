@@ -17,6 +17,11 @@ _ID = re.compile(r"[A-Za-z0-9._-]+")
 ID_SHAPE = f"1 to {MAX_ID_LENGTH} ASCII letters, digits, '_', '-' or '.', not dots alone"
 
 
+def is_id(value: object) -> bool:
+    """Whether `value` would pass `check_id` (for ids from the API that go into suggested calls)."""
+    return isinstance(value, str) and _problem(value) is None
+
+
 def check_id(name: str, value: object, *, example: str) -> str:
     """Return `value` if it is a safe id, else raise `InvalidArgument` naming the parameter."""
     if not isinstance(value, str):

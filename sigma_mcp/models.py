@@ -176,24 +176,32 @@ def parse_object(model: type[M], body: bytes, target: Target) -> Parsed[M]:
 
     Raises `UpstreamInvalidResponse` when the body is not JSON or not a JSON object.
     """
+    body = body.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not JSON, but harmless
     try:
         return Parsed(model.model_validate_json(body))
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-    if any(error["type"] == "json_invalid" for error in errors):
-        raise invalid_json(target, body)
+        errors: list[Any] | None = exc.errors(include_url=False, include_input=False)
     try:
-        data = json.loads(body)
+        # The slower parser accepts what the fast one refuses but JSON allows: a lone "\ud800",
+        # integers of thousands of digits.
+        data = json.loads(body, parse_int=_parse_int)
     except (ValueError, RecursionError):
         raise invalid_json(target, body) from None
     if not isinstance(data, dict):
         raise not_an_object(target, describe_json_type(data))
+    if errors is not None and any(error["type"] == "json_invalid" for error in errors):
+        errors = None  # they say nothing about `data`: validate it afresh
     try:
         return validate_tolerant(model, data, errors)
     except ValueError as exc:
         raise UpstreamInvalidResponse(
             f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read ({exc})."
         ) from None
+
+
+def _parse_int(text: str) -> int | str:
+    # Python refuses to convert integers of more than 4300 digits; such a number is kept as text.
+    return int(text) if len(text) <= 4000 else text
 
 
 def validate_tolerant(model: type[M], data: dict[str, Any], errors: Sequence[Any] | None = None) -> Parsed[M]:

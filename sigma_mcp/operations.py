@@ -27,6 +27,7 @@ from sigma_mcp.summaries.batch_runs import (
 from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, OutputModel, Source, json_size
 from sigma_mcp.summaries.comparison import MAX_LISTED, ComparisonSummary, compare_batch_runs
 from sigma_mcp.summaries.test_run import DEFAULT_MAX_TURNS, MAX_TURNS, TestRunSummary, TurnWindow, summarize_test_run
+from sigma_mcp.text import plural
 
 BATCH_ID_EXAMPLE = "batch_s0OJu2JWR8R45Fai"
 AGENT_ID_EXAMPLE = "agent_D5D0p7TUs66TTAEAx"
@@ -77,7 +78,8 @@ async def get_batch_run(
     if test_case_id is not None and not answer.summary.testCases and not answer.summary.testCasesNotShown:
         raise NotInBatchRun(
             f"Batch run {batch_id} has no test case with testCaseId {test_case_id} (it has "
-            f"{answer.summary.testCaseCount} test cases). Call get_batch_run without testCaseId to see their ids."
+            f"{plural(answer.summary.testCaseCount, 'test case')}). Call get_batch_run without testCaseId to see "
+            "their ids."
         )
     return answer
 
@@ -98,7 +100,7 @@ async def get_test_run(
     turn_offset = None if turn_offset is None else check_count("turnOffset", turn_offset, minimum=0, maximum=MAX_OFFSET)
     parsed = await client.get_test_run(job_id, batch_id, agent_id)
 
-    def build(most: int) -> TestRunSummary:
+    def build(most: int, compact: bool = False) -> TestRunSummary:
         return summarize_test_run(
             parsed.value,
             job_id=job_id,
@@ -106,10 +108,16 @@ async def get_test_run(
             agent_id=agent_id,
             source=_source(client),
             ignored=parsed.ignored,
-            window=TurnWindow(max_turns=most, offset=turn_offset),
+            window=TurnWindow(max_turns=most, offset=turn_offset, compact=compact),
         )
 
-    return _fit(build, render_test_run, max_turns, lambda summary: len(summary.conversation))
+    return _fit(
+        build,
+        render_test_run,
+        max_turns,
+        lambda summary: len(summary.conversation),
+        compact=lambda: build(max_turns, compact=True),
+    )
 
 
 async def list_batch_runs(
@@ -187,19 +195,42 @@ def _source(client: SigmaMindClient) -> Source:
     return "demo" if client.settings.demo else "sigmamind"
 
 
-def _fit(build: Callable[[int], S], render: Callable[[S], str], most: int, count: Callable[[S], int]) -> Answer[S]:
-    """Build with at most `most` items, and with fewer until both the text and the data fit their budgets.
+def _fit(
+    build: Callable[[int], S],
+    render: Callable[[S], str],
+    most: int,
+    count: Callable[[S], int],
+    *,
+    compact: Callable[[], S] | None = None,
+) -> Answer[S]:
+    """Build with at most `most` items, and with fewer until both the text and the data fit their budgets;
+    then, if still too large, the `compact` form; and as a last resort, the text cut short.
 
     The summaries budget their own lists, so this rarely does more than one pass; it makes the bound
-    hold whatever the data holds (with no items left, the text is cut as a last resort).
+    hold whatever the data holds.
     """
+    candidates = []
     while True:
         summary = build(most)
-        text = render(summary)
-        fits_text = len(text.encode()) <= TEXT_BUDGET
-        if (fits_text and json_size(summary.model_dump(mode="json")) <= DATA_BUDGET) or most == 0:
-            return Answer(summary, text if fits_text else _cut(text))
+        if _fits(summary, text := render(summary)):
+            return Answer(summary, text)
+        candidates.append((summary, text))
+        if most == 0:
+            break
         most = min(most, count(summary)) * 3 // 4
+    if compact is not None:
+        summary = compact()
+        text = render(summary)
+        if _fits(summary, text):
+            return Answer(summary, text)
+        candidates.append((summary, text))
+    # Last resort: the smallest structured content, and its text cut to size.
+    summary, text = min(candidates, key=lambda pair: json_size(pair[0].model_dump(mode="json")))
+    return Answer(summary, cut_text(text))
+
+
+def _fits(summary: OutputModel, text: str) -> bool:
+    return len(text.encode()) <= TEXT_BUDGET and json_size(summary.model_dump(mode="json")) <= DATA_BUDGET
 
 
 def _listed(summary: ComparisonSummary) -> int:
@@ -211,7 +242,29 @@ def _listed(summary: ComparisonSummary) -> int:
     )
 
 
-def _cut(text: str) -> str:
+def cut_text(text: str, budget: int = TEXT_BUDGET) -> str:
+    """`text` shortened to `budget` bytes at a line break: an open fenced block is closed, a note says
+    what happened, and the "## Next steps" section is kept."""
+    body, marker, steps = text.partition("\n## Next steps\n")
+    tail = f"{marker}{steps}" if marker else ""
     note = "\n\n[The rest of this answer was cut to stay within 24 KB.]\n"
-    head = text.encode()[: TEXT_BUDGET - len(note.encode())].decode(errors="ignore")
-    return head + note
+    room = budget - len(note.encode()) - len(tail.encode()) - 16  # 16: a closing fence
+    if room < budget // 2:  # the steps themselves are too long: cut everything together
+        body, tail, room = text, "", budget - len(note.encode()) - 16
+    kept: list[str] = []
+    used = 0
+    fence: str | None = None
+    for line in body.split("\n"):
+        size = len(line.encode()) + 1
+        if used + size > room:
+            break
+        kept.append(line)
+        used += size
+        stripped = line.strip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
+        elif fence is not None and stripped.startswith(fence) and stripped.strip(fence[0]) == "":
+            fence = None
+    if fence is not None:
+        kept.append(fence)
+    return "\n".join(kept) + note + ("\n" + tail.lstrip("\n") if tail else "")

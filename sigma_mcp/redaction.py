@@ -1,52 +1,104 @@
 """The one place that keeps secrets out of everything sigma-mcp emits.
 
-Results, error messages, CLI output and log records all pass through a `Redactor` that knows the
-configured API key, so even text the API echoes back never shows it.
+Bodies are redacted as they arrive from the API, before anything can shorten them; results, error
+messages, CLI output and log records are redacted again on the way out. A cut that falls inside a
+secret cannot leak its start either: any run of eight or more of its leading characters is masked.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "[REDACTED]"
+SHORT_SECRET = 16
+"""Secrets shorter than this are only replaced where they stand alone, so that a short key such as
+"test" does not mangle ordinary words; longer ones are replaced wherever they occur."""
+FRAGMENT = 8
+"""A run of this many leading characters of a (long) secret is masked too."""
 
 
 class Redactor:
-    """Replaces every known secret in strings and JSON-like values."""
+    """Replaces every known secret in text, bytes and JSON-like values."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._secrets: tuple[str, ...] = ()
+        self._short: dict[str, re.Pattern[str]] = {}
         for secret in secrets:
             self.add(secret)
 
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
     def add(self, secret: str | None) -> None:
         """Start redacting `secret` (ignored when empty)."""
-        if secret and secret not in self._secrets:
-            # Longest first, so a secret that contains another is replaced whole.
-            self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
+        if not secret or secret in self._secrets:
+            return
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
+        if len(secret) < SHORT_SECRET:
+            self._short[secret] = re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")
 
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
+            pattern = self._short.get(secret)
+            if pattern is not None:
+                value = pattern.sub(REDACTED, value)
+                continue
             if secret in value:
                 value = value.replace(secret, REDACTED)
+            if secret[:FRAGMENT] in value:
+                value = _mask_fragments(value, secret)
         return value
 
-    def json(self, value: Any) -> Any:
-        """A copy of a JSON-like value with secrets replaced in every string (keys included)."""
+    def bytes(self, body: bytes) -> bytes:
+        """A raw API body with every long secret replaced, also in its JSON-escaped spellings.
+
+        Short secrets are left to `text` and `json`: replacing them in raw JSON could break its structure.
+        """
+        for secret in self._secrets:
+            if secret in self._short:
+                continue
+            for spelling in {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}:
+                encoded = spelling.encode()
+                if encoded in body:
+                    body = body.replace(encoded, REDACTED.encode())
+        return body
+
+    def json(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
+        """A copy of a JSON-like value with secrets replaced in every string, and in every object key
+        except those in `keep` (the names of our own schema's fields, which are never data)."""
         if not self._secrets:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.json(v) for k, v in value.items()}
+            return {
+                (k if k in keep or not isinstance(k, str) else self.text(k)): self.json(v, keep=keep)
+                for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
-            return [self.json(v) for v in value]
+            return [self.json(v, keep=keep) for v in value]
         return value
+
+
+def _mask_fragments(value: str, secret: str) -> str:
+    """Mask every run of FRAGMENT or more leading characters of `secret` (a secret cut short)."""
+    head = secret[:FRAGMENT]
+    start = value.find(head)
+    while start != -1:
+        end = start + FRAGMENT
+        while end < len(value) and end - start < len(secret) and value[end] == secret[end - start]:
+            end += 1
+        value = value[:start] + REDACTED + value[end:]
+        start = value.find(head, start + len(REDACTED))
+    return value
 
 
 class RedactingFilter(logging.Filter):

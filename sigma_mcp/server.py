@@ -270,7 +270,7 @@ def create_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with SigmaMindClient(settings, transport=transport, retry=retry) as client:
+        async with SigmaMindClient(settings, transport=transport, retry=retry, redactor=redactor) as client:
             yield AppState(client=client, redactor=redactor)
 
     server: MCPServer[AppState] = MCPServer(

@@ -6,18 +6,21 @@ import re
 
 _CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""Half of a character pair (JSON allows a lone "\\ud800"); it cannot be encoded, so it becomes U+FFFD."""
 _BACKTICKS = re.compile(r"`+")
 
 
 def clean_block(text: str, limit: int) -> str:
     """Multi-line third-party text: control and invisible characters removed, capped at `limit`."""
     text = _CONTROL_EXCEPT_NEWLINE_TAB.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SURROGATE.sub("\ufffd", text)
     return cap(text.strip(), limit)
 
 
 def clean_line(text: str, limit: int) -> str:
     """One-line third-party text (names, labels, ids): control characters become spaces."""
-    return cap(" ".join(_CONTROL_ALL.sub(" ", text).split()), limit)
+    return cap(" ".join(_SURROGATE.sub("\ufffd", _CONTROL_ALL.sub(" ", text)).split()), limit)
 
 
 def cap(text: str, limit: int) -> str:
@@ -43,8 +46,10 @@ def code(text: str) -> str:
 
 
 def percent(rate: float) -> str:
-    """0.8 -> '80%', 0.8333 -> '83.3%'."""
+    """0.8 -> '80%', 0.8333 -> '83.3%'; never '100%' or '0%' unless exactly so (0.9997 -> '99.9%')."""
     value = round(rate * 100, 1)
+    if 0 < rate < 1:
+        value = min(max(value, 0.1), 99.9)
     return f"{value:g}%"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import sys
@@ -23,9 +24,15 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
-    """Seconds to wait before sending anything."""
+    """Seconds to wait before sending anything (a client that leaves meanwhile is noted in `abandoned`)."""
     reset: bool = False
     """Drop the connection with a TCP reset instead of answering."""
+    drip: float = 0.0
+    """Seconds between the bytes of the body, sent one at a time."""
+    declared_length: int | None = None
+    """A Content-Length other than the body's (a larger one truncates the answer)."""
+    chunked: bool = False
+    """Send the body with chunked transfer encoding and no Content-Length."""
 
     @classmethod
     def json(cls, value: Any, status: int = 200, **kwargs: Any) -> Reply:
@@ -74,6 +81,8 @@ class FakeSigmaMind:
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
+        self.abandoned: list[Seen] = []
+        """Requests whose client closed the connection while the answer was being delayed."""
         self.batch_runs: dict[tuple[str, str], Any] = {}
         self.test_runs: dict[tuple[str, str, str], Any] = {}
         self.pages: dict[str, Any] = {}
@@ -143,8 +152,11 @@ class FakeSigmaMind:
         with self._lock:
             self.requests.append(seen)
         reply = self.handler(seen)
-        if reply.delay:
-            time.sleep(reply.delay)
+        if reply.delay and not self._wait(request, reply.delay):
+            with self._lock:
+                self.abandoned.append(seen)
+            request.close_connection = True
+            return
         if reply.reset:
             # SO_LINGER with a zero timeout makes close() send a TCP reset.
             request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -154,6 +166,33 @@ class FakeSigmaMind:
         headers = {"Content-Type": "application/json", **reply.headers}
         for name, value in headers.items():
             request.send_header(name, value)
-        request.send_header("Content-Length", str(len(reply.body)))
+        if reply.chunked:
+            request.send_header("Transfer-Encoding", "chunked")
+        else:
+            length = reply.declared_length if reply.declared_length is not None else len(reply.body)
+            request.send_header("Content-Length", str(length))
         request.end_headers()
-        request.wfile.write(reply.body)
+        if reply.chunked:
+            for start in range(0, len(reply.body), 65536):
+                piece = reply.body[start : start + 65536]
+                request.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            request.wfile.write(b"0\r\n\r\n")
+        elif reply.drip:
+            for byte in reply.body:
+                request.wfile.write(bytes([byte]))
+                request.wfile.flush()
+                time.sleep(reply.drip)
+        else:
+            request.wfile.write(reply.body)
+        if reply.declared_length is not None and reply.declared_length > len(reply.body):
+            request.close_connection = True
+
+    @staticmethod
+    def _wait(request: BaseHTTPRequestHandler, seconds: float) -> bool:
+        """Sleep `seconds`; False as soon as the client closes its end of the connection."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            readable, _, _ = select.select([request.connection], [], [], min(left, 0.05))
+            if readable and not request.connection.recv(1, socket.MSG_PEEK):
+                return False
+        return True

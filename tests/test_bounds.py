@@ -66,7 +66,7 @@ async def test_the_text_says_how_to_see_the_rest(api: FakeSigmaMind, large_batch
     shown = len(data["testCases"])
     text = text_of(result)
     assert f"## Test cases 1–{shown} of 10000 (failures first)" in text
-    assert f"({10_000 - shown} more test cases not shown: see Next steps.)" in text
+    assert f"({10_000 - shown} more test cases after these: see Next steps.)" in text
     assert f"call get_batch_run with batchId={BATCH}, agentId={AGENT}, offset={shown} (or testCaseId" in text
 
 
@@ -79,9 +79,12 @@ async def test_paging_walks_the_whole_order_without_gaps(api: FakeSigmaMind, lar
     both = [tc["testCaseId"] for tc in first["testCases"] + second["testCases"]]
     together = within_budget(await get(api, large_batch, limit=14))
     assert both == [tc["testCaseId"] for tc in together["testCases"]]
-    last = within_budget(await get(api, large_batch, offset=9_998))
+    last_result = await get(api, large_batch, offset=9_998)
+    last = within_budget(last_result)
     assert len(last["testCases"]) == 2
     assert last["nextOffset"] is None
+    assert "(9998 test cases before these: offset=0 shows the first.)" in text_of(last_result)
+    assert "after these" not in text_of(last_result)
     assert all(tc["results"]["failed"] == 0 for tc in last["testCases"])
 
 

@@ -59,7 +59,9 @@ async def test_rows_paging_and_hints(api: FakeSigmaMind, mode: str) -> None:
     assert first["successRate"] == first["successfulAttempts"] / 6
 
     text = text_of(result)
-    assert text.startswith(f"**Agent {AGENT}: 3 of 9 batch runs on page 1, newest first. Page 1's newest is `batch_000`")
+    assert text.startswith(
+        f"**Agent {AGENT}: 3 of 9 batch runs on page 1, newest first. Page 1's newest is `batch_000`"
+    )
     assert "| 4 | `batch_000` | `2026-04-28T10:00:00Z` | 2 | 6 |" in text
     assert "older batch runs are on page 2" in text
     assert f"call get_batch_run with batchId=batch_000, agentId={AGENT}" in text

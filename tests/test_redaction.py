@@ -48,11 +48,37 @@ async def test_key_in_arguments_is_redacted(api: FakeSigmaMind) -> None:
 
 
 def test_redactor_handles_nested_json_and_overlapping_secrets() -> None:
-    redactor = Redactor(["abc", "abcdef", None, ""])
-    assert redactor.text("xabcdefx abc") == f"x{REDACTED}x {REDACTED}"
-    assert redactor.json({"abc": ["abcdef", 1, None, {"k": "abc"}]}) == {REDACTED: [REDACTED, 1, None, {"k": REDACTED}]}
+    short, long = "k" * 16, "k" * 16 + "-and-more-of-it"
+    redactor = Redactor([short, long, None, ""])
+    assert redactor.text(f"x{long}x {short}") == f"x{REDACTED}x {REDACTED}"
+    assert redactor.json({short: [long, 1, None, {"k": short}]}) == {REDACTED: [REDACTED, 1, None, {"k": REDACTED}]}
+    assert redactor.json({"label": short}, keep=frozenset({"label"})) == {"label": REDACTED}
     assert not Redactor([])
-    assert Redactor([]).text("abc") == "abc"
+    assert Redactor([]).text(short) == short
+    assert "k" * 16 not in repr(redactor)
+
+
+def test_a_secret_cut_short_is_still_masked() -> None:
+    redactor = Redactor([API_KEY])
+    for cut in range(8, len(API_KEY)):
+        assert API_KEY[:cut] not in redactor.text(f"key {API_KEY[:cut]}… more")
+    assert redactor.text(f"{API_KEY[:7]}") == API_KEY[:7]  # seven characters say nothing
+
+
+def test_short_keys_are_replaced_only_where_they_stand_alone() -> None:
+    redactor = Redactor(["test"])
+    assert redactor.text("testCases and latest tests, key test.") == f"testCases and latest tests, key {REDACTED}."
+    assert redactor.json({"testCases": ["test"]}) == {"testCases": [REDACTED]}
+
+
+def test_bodies_are_redacted_in_every_json_spelling() -> None:
+    key = 'sk/live\\quoted"key-123456789'
+    redactor = Redactor([key])
+    escaped = json.dumps(key)[1:-1]
+    slash_escaped = escaped.replace("/", "\\/")
+    body = f'{{"a": "{escaped}", "b": "{slash_escaped}"}}'.encode()
+    assert json.loads(body) == {"a": key, "b": key}
+    assert json.loads(redactor.bytes(body)) == {"a": REDACTED, "b": REDACTED}
 
 
 def test_log_records_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:

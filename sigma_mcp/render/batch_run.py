@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sigma_mcp.ids import is_id
 from sigma_mcp.render import DATA_NOTE, DEMO_HINT
 from sigma_mcp.summaries.batch_run import AttemptResults, BatchRunSummary, TestCaseSummary
 from sigma_mcp.text import code, fence, percent, plural
@@ -115,14 +116,30 @@ def _test_cases_heading(summary: BatchRunSummary) -> str:
 
 
 def _not_shown(summary: BatchRunSummary) -> str:
-    return f"({plural(summary.testCasesNotShown, 'more test case')} not shown: see Next steps.)"
+    matched = len(summary.testCases) + summary.testCasesNotShown
+    before = min(summary.offset, matched)
+    after = matched - before - len(summary.testCases)
+    notes = []
+    if after:
+        notes.append(f"{plural(after, 'more test case')} after these: see Next steps.")
+    if before:
+        notes.append(f"{plural(before, 'test case')} before these: offset=0 shows the first.")
+    return "(" + " ".join(notes) + ")"
 
 
 def _next_steps(summary: BatchRunSummary) -> list[str]:
     ids = f"batchId={summary.batchId}, agentId={summary.agentId}"
     hints = []
     job = next(
-        (g.jobIds[0] for tc in summary.testCases if tc.results for g in tc.results.failureRemarks if g.jobIds), None
+        (
+            job
+            for tc in summary.testCases
+            if tc.results
+            for g in tc.results.failureRemarks
+            for job in g.jobIds
+            if is_id(job)
+        ),
+        None,
     )
     if job is not None:
         hints.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sigma_mcp.ids import is_id
 from sigma_mcp.render import DEMO_HINT
 from sigma_mcp.summaries.batch_runs import BatchRunListSummary, BatchRunRow
 from sigma_mcp.text import cell, code, percent
@@ -59,7 +60,7 @@ def _paging(summary: BatchRunListSummary) -> str:
 
 def _next_steps(summary: BatchRunListSummary) -> list[str]:
     agent = f"agentId={summary.agentId}"
-    runs = [row.batchId for row in summary.batchRuns if row.batchId]
+    runs = [row.batchId for row in summary.batchRuns if is_id(row.batchId)]
     hints = []
     if runs:
         hints.append(f"Details of a batch run: call get_batch_run with batchId={runs[0]}, {agent}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sigma_mcp.ids import is_id
 from sigma_mcp.render import DATA_NOTE, DEMO_HINT
 from sigma_mcp.summaries.comparison import ComparisonSummary, ConfigChange, TestCaseRef
 from sigma_mcp.text import cell, code, fence, percent, plural, points
@@ -91,7 +92,14 @@ def _change(change: ConfigChange) -> list[str]:
 def _next_steps(summary: ComparisonSummary) -> list[str]:
     agent = f"agentId={summary.agentId}"
     hints = []
-    worst = next((d for d in summary.testCaseDeltas if d.changePoints is not None and d.changePoints < 0), None)
+    worst = next(
+        (
+            d
+            for d in summary.testCaseDeltas
+            if d.changePoints is not None and d.changePoints < 0 and is_id(d.testCaseId)
+        ),
+        None,
+    )
     if worst is not None:
         hints.append(
             f"Find out why {_name(worst)} dropped: call get_batch_run with batchId={summary.candidate.batchId}, "

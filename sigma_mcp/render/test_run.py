@@ -25,6 +25,8 @@ def render_test_run(summary: TestRunSummary) -> str:
     if summary.mockData:
         values = "\n".join(f"{name} = {'null' if v is None else v}" for name, v in summary.mockData.items())
         lines += ["", "## Mock data", fence(values)]
+    if summary.mockDataNotShown:
+        lines.append(f"({plural(summary.mockDataNotShown, 'more mock variable')} not shown.)")
     lines += ["", _transcript_heading(summary)]
     if summary.turnCount:
         lines.append(fence(_transcript(summary.conversation, summary.turnCount)) if summary.conversation else "")
@@ -99,8 +101,8 @@ def _next_steps(summary: TestRunSummary) -> list[str]:
         count = min(end - start, MAX_TURNS)
         span = f"turn {start + 1}" if count == 1 else f"turns {start + 1}–{start + count}"
         hints.append(
-            f"{plural(summary.turnsOmitted, 'turn')} not shown: call get_test_run with {ids}, "
-            f"turnOffset={start}, maxTurns={count} to read {span}."
+            f"Turns {start + 1}–{end} are not shown: call get_test_run with {ids}, turnOffset={start}, "
+            f"maxTurns={count} to read {span}."
         )
     if any(turn.content.endswith("more characters not shown]") for turn in summary.conversation):
         hints.append(

@@ -94,7 +94,9 @@ class BatchRunSummary(OutputModel):
         description="The test cases shown: failures first, then those without per-attempt results, then passes."
     )
     offset: int = Field(description="Position of the first test case shown in that order.")
-    testCasesNotShown: int = Field(description="Test cases of the batch (or of the filter) not in testCases.")
+    testCasesNotShown: int = Field(
+        description="Test cases of the batch (or of the filter) not in testCases, before and after them."
+    )
     nextOffset: int | None = Field(description="The offset that shows the next test cases, or null.")
     testCaseFilter: str | None = Field(description="The testCaseId asked for, if any.")
     missingFields: list[str] = Field(description="Fields the API left out or sent as null.")

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from sigma_mcp.models import TestCasePayload, TestRunPayload, Turn
 from sigma_mcp.summaries.common import (
+    BLOCK_LIMIT,
     DEMO_NOTICE,
     OutputModel,
     Source,
@@ -27,6 +28,8 @@ from sigma_mcp.summaries.common import (
 from sigma_mcp.text import clean_block, clean_line, code
 
 REMARKS_LIMIT = 3000
+MOCK_VARIABLES = 20
+MOCK_VALUE_LIMIT = 500
 TRANSCRIPT_BUDGET = 12000
 """Characters of transcript in one result, shared by the turns shown."""
 TURN_LIMIT = 4000
@@ -57,6 +60,7 @@ class TestRunSummary(OutputModel):
     userPrompt: str | None = Field(description="The simulated user's persona and goal (third-party text).")
     successCriteria: str | None = Field(description="What the judge checked the attempt against (third-party text).")
     mockData: dict[str, str | None] = Field(description="Mock variables fed to the agent, name -> value.")
+    mockDataNotShown: int = Field(description="Mock variables left out of mockData.")
     createdDate: str | None = Field(description="When the attempt started (UTC, ISO-8601).")
     completedDate: str | None = Field(description="When the attempt finished (UTC, ISO-8601).")
     durationSeconds: float | None = Field(description="completedDate - createdDate, in seconds.")
@@ -74,6 +78,8 @@ class TurnWindow:
 
     max_turns: int = DEFAULT_MAX_TURNS
     offset: int | None = None
+    compact: bool = False
+    """Shorten remarks, criteria, persona and mock data too (for an attempt too large otherwise)."""
 
 
 def summarize_test_run(
@@ -96,7 +102,9 @@ def summarize_test_run(
         warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
 
     test_case = run.testCase or TestCasePayload()
-    data, duplicates = mock_data(test_case.mockData or [])
+    variables = test_case.mockData or []
+    divisor = 4 if window.compact else 1
+    data, duplicates = mock_data(variables, value_limit=MOCK_VALUE_LIMIT // divisor, most=MOCK_VARIABLES // divisor)
     if duplicates:
         warnings.append(
             f"Mock variables defined more than once (all kept, numbered): {', '.join(map(code, duplicates))}."
@@ -113,13 +121,14 @@ def summarize_test_run(
         agentId=agent_id,
         chatId=line(run.chatId),
         isSuccessful=run.passed,
-        remarks=block(run.remarks, REMARKS_LIMIT),
+        remarks=block(run.remarks, REMARKS_LIMIT // divisor),
         testCaseId=line(test_case.testCaseId),
         label=line(test_case.label),
         llmModel=line(test_case.llmModel),
-        userPrompt=block(test_case.userPrompt),
-        successCriteria=block(test_case.successCriteria),
+        userPrompt=block(test_case.userPrompt, BLOCK_LIMIT // divisor),
+        successCriteria=block(test_case.successCriteria, BLOCK_LIMIT // divisor),
         mockData=data,
+        mockDataNotShown=len(variables) - len(data),
         createdDate=line(run.createdDate),
         completedDate=line(run.completedDate),
         durationSeconds=duration,
