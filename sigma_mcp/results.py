@@ -1,11 +1,18 @@
-"""The two shapes a tool result takes. Both redact the API key from everything they carry."""
+"""The two shapes a tool result takes, and the last redaction of everything the server answers.
+
+Tool results redact the API key from their text and structured content (object keys included, but
+never our own schema's field names). `RedactingMiddleware` then redacts every string of every result
+and error the server sends, whatever produced it: the SDK echoes a resource's URI, for one.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from mcp.types import CallToolResult, TextContent
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, ErrorData, TextContent
 from pydantic import BaseModel
 
 from sigma_mcp.redaction import Redactor
@@ -46,3 +53,35 @@ def _schema_keys(model: type[BaseModel]) -> frozenset[str]:
 
     walk(model.model_json_schema())
     return frozenset(keys)
+
+
+class RedactingMiddleware:
+    """Server middleware: the API key out of every string of every result and error sent."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        try:
+            result = await call_next(ctx)
+        except MCPError as exc:
+            error = exc.error
+            redacted = ErrorData(
+                code=error.code, message=self._redactor.text(error.message), data=self._values(error.data)
+            )
+            raise MCPError(code=redacted.code, message=redacted.message, data=redacted.data) from None
+        if isinstance(result, BaseModel):
+            # Dumped as the SDK dumps results for the wire.
+            return self._values(result.model_dump(by_alias=True, mode="json", exclude_none=True))  # type: ignore[no-any-return]
+        return self._values(result)  # type: ignore[no-any-return]
+
+    def _values(self, value: Any) -> Any:
+        if not self._redactor:
+            return value
+        if isinstance(value, str):
+            return self._redactor.text(value)
+        if isinstance(value, dict):
+            return {key: self._values(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._values(item) for item in value]
+        return value

@@ -30,7 +30,7 @@ from sigma_mcp.ids import check_id
 from sigma_mcp.operations import Answer
 from sigma_mcp.prompts import TRIAGE_DESCRIPTION, triage_prompt
 from sigma_mcp.redaction import Redactor
-from sigma_mcp.results import error_result, success_result
+from sigma_mcp.results import RedactingMiddleware, error_result, success_result
 from sigma_mcp.retry import RetryPolicy
 from sigma_mcp.summaries.batch_run import MAX_PAGE, BatchRunSummary
 from sigma_mcp.summaries.batch_runs import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, BatchRunListSummary
@@ -282,6 +282,8 @@ def create_server(
         tools=_tools(),
         log_level=settings.log_level,  # type: ignore[arg-type]  # one of LOG_LEVELS, checked in config
     )
+    # Outermost first: what the guard answers is redacted too.
+    server.middleware.append(RedactingMiddleware(redactor))
     server.middleware.append(ArgumentGuard(server, redactor))
     _add_prompts(server, redactor)
     _add_resources(server)

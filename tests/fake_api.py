@@ -92,6 +92,7 @@ class FakeSigmaMind:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms stalls between headers and body
 
             def do_GET(self) -> None:
                 fake._serve(self)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from typing import Any
 
@@ -12,6 +11,7 @@ from mcp import Client, StdioServerParameters
 
 from tests.conftest import API_KEY, clean_env, env_for, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind, Seen, api_error
+from tests.stdio_driver import RawSession
 from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
 from tests.test_server import AGENT, ARGS, BATCH, TOOL_NAMES, text_of
 
@@ -60,71 +60,22 @@ def test_stdout_carries_only_protocol_messages(
     api: FakeSigmaMind, level: str, documented_example: dict[str, Any]
 ) -> None:
     _echo_key_for_bad_batch(api, documented_example)
-    requests: list[dict[str, Any]] = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw-test", "version": "1"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/call",
-            "params": {"name": "get_batch_run", "arguments": ARGS},
-        },
-        {
-            "jsonrpc": "2.0",
-            "id": 4,
-            "method": "tools/call",
-            "params": {"name": "get_batch_run", "arguments": {"batchId": "batch_bad", "agentId": AGENT}},
-        },
-        {
-            "jsonrpc": "2.0",
-            "id": 5,
-            "method": "tools/call",
-            "params": {"name": "get_batch_run", "arguments": {"batchId": "../x", "agentId": AGENT}},
-        },
-    ]
-    process = subprocess.Popen(
-        [sigma_mcp_script()],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=clean_env(**env_for(api, SIGMAMIND_LOG_LEVEL=level)),
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    responses: dict[int, dict[str, Any]] = {}
-    for request in requests:
-        process.stdin.write(json.dumps(request).encode() + b"\n")
-        process.stdin.flush()
-        if "id" in request:
-            while request["id"] not in responses:
-                line = process.stdout.readline()
-                assert line, "the server closed stdout early"
-                message = json.loads(line)  # every stdout line is a JSON-RPC message
-                assert message["jsonrpc"] == "2.0"
-                responses[message.get("id", -1)] = message
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0
-    for line in out.splitlines():
+    with RawSession(clean_env(**env_for(api, SIGMAMIND_LOG_LEVEL=level))) as session:
+        session.initialize()
+        assert [tool["name"] for tool in session.request("tools/list")["result"]["tools"]] == TOOL_NAMES
+        ok = session.call_tool("get_batch_run", ARGS)
+        rejected = session.call_tool("get_batch_run", {"batchId": "batch_bad", "agentId": AGENT})
+        refused = session.call_tool("get_batch_run", {"batchId": "../x", "agentId": AGENT})
+        assert session.close() == 0
+    for line in bytes(session.stdout).splitlines():
         assert json.loads(line)["jsonrpc"] == "2.0"
-
-    assert responses[3]["result"]["isError"] is False
-    assert responses[4]["result"]["isError"] is True
-    assert "[REDACTED]" in responses[4]["result"]["content"][0]["text"]
-    assert responses[5]["result"]["isError"] is True
-    everything = b"".join(json.dumps(r).encode() for r in responses.values()) + out + err
-    assert API_KEY.encode() not in everything
+    assert ok["isError"] is False
+    assert rejected["isError"] is True
+    assert "[REDACTED]" in rejected["content"][0]["text"]
+    assert refused["isError"] is True
+    assert API_KEY.encode() not in bytes(session.stdout) + bytes(session.stderr)
     if level == "DEBUG":
-        assert b" DEBUG " in err
-        assert b"tool get_batch_run" in err
+        assert b" DEBUG " in session.stderr
+        assert b"tool get_batch_run" in session.stderr
     if level in ("ERROR", "CRITICAL"):
-        assert err == b""
+        assert session.stderr == b""
