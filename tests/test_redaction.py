@@ -102,3 +102,14 @@ def test_log_records_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"header X-API-Key: {REDACTED}" in captured.err
     assert f"ValueError: bad key {REDACTED}" in captured.err
     assert "broken format" in captured.err
+
+
+def test_no_object_shows_the_key_in_its_repr() -> None:
+    from sigma_mcp.client import SigmaMindClient
+    from sigma_mcp.config import Settings
+
+    settings = Settings.from_env({"SIGMAMIND_API_KEY": API_KEY})
+    client = SigmaMindClient(settings)
+    for thing in (settings, client, client.redactor, vars(client)):
+        assert API_KEY not in repr(thing)
+        assert API_KEY not in str(thing)
