@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sigma_mcp.ids import is_id
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT
+from sigma_mcp.render import DATA_NOTE, DEMO_HINT, mock_data_lines, warning_lines
 from sigma_mcp.summaries.batch_run import AttemptResults, BatchRunSummary, TestCaseSummary
 from sigma_mcp.text import code, fence, percent, plural
 
@@ -11,9 +11,7 @@ from sigma_mcp.text import code, fence, percent, plural
 def render_batch_run(summary: BatchRunSummary) -> str:
     lines = [f"**{summary.verdict}**", ""]
     lines.extend(_facts(summary))
-    if summary.warnings:
-        lines += ["", "Warnings:"]
-        lines.extend(f"- {warning}" for warning in summary.warnings)
+    lines += warning_lines(summary.warnings)
     if summary.missingFields:
         lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
     if summary.testCaseCount:
@@ -47,11 +45,7 @@ def render_test_case(number: int, tc: TestCaseSummary) -> str:
             lines += ["", f"({plural(tc.results.moreRemarkGroups, 'more distinct remark')} not shown.)"]
     lines += ["", "Persona (userPrompt):", fence(tc.userPrompt) if tc.userPrompt else "(not given)"]
     lines += ["", "Success criteria:", fence(tc.successCriteria) if tc.successCriteria else "(not given)"]
-    if tc.mockData:
-        values = "\n".join(f"{name} = {'null' if value is None else value}" for name, value in tc.mockData.items())
-        lines += ["", "Mock data:", fence(values)]
-    if tc.mockDataNotShown:
-        lines.append(f"({plural(tc.mockDataNotShown, 'more mock variable')} not shown; testCaseId shows more.)")
+    lines += mock_data_lines("Mock data:", tc.mockData, tc.mockDataNotShown, "; testCaseId shows more")
     return "\n".join(lines)
 
 

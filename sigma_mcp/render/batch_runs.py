@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sigma_mcp.ids import is_id
-from sigma_mcp.render import DEMO_HINT
+from sigma_mcp.render import DEMO_HINT, warning_lines
 from sigma_mcp.summaries.batch_runs import BatchRunListSummary, BatchRunRow
 from sigma_mcp.text import cell, code, percent
 
@@ -19,9 +19,7 @@ def render_batch_run_list(summary: BatchRunListSummary) -> str:
         lines.extend(_row(number, row) for number, row in enumerate(summary.batchRuns, start=first))
         lines.append("")
     lines.append(_paging(summary))
-    if summary.warnings:
-        lines += ["", "Warnings:"]
-        lines.extend(f"- {warning}" for warning in summary.warnings)
+    lines += warning_lines(summary.warnings)
     lines += ["", "## Next steps"]
     lines.extend(f"- {hint}" for hint in _next_steps(summary))
     return "\n".join(lines) + "\n"

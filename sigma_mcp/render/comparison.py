@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sigma_mcp.ids import is_id
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT
+from sigma_mcp.render import DATA_NOTE, DEMO_HINT, warning_lines
 from sigma_mcp.summaries.comparison import ComparisonSummary, ConfigChange, TestCaseRef
 from sigma_mcp.text import cell, code, fence, percent, plural, points
 
@@ -32,9 +32,7 @@ def render_comparison(summary: ComparisonSummary) -> str:
     ]
     if summary.successRateChangePoints is not None:
         lines += ["", f"Success rate change: {points(summary.successRateChangePoints)} percentage points."]
-    if summary.warnings:
-        lines += ["", "Warnings:"]
-        lines.extend(f"- {warning}" for warning in summary.warnings)
+    lines += warning_lines(summary.warnings)
     lines += ["", "## Test cases", ""]
     lines.append(_refs("Added (only in the candidate)", summary.testCasesAdded, summary.testCasesAddedCount))
     lines.append(_refs("Removed (only in the base)", summary.testCasesRemoved, summary.testCasesRemovedCount))

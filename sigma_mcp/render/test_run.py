@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT
+from sigma_mcp.render import DATA_NOTE, DEMO_HINT, mock_data_lines, warning_lines
 from sigma_mcp.summaries.test_run import MAX_TURNS, TestRunSummary, TurnSummary
 from sigma_mcp.text import code, fence, plural
 
@@ -14,19 +14,13 @@ def render_test_run(summary: TestRunSummary) -> str:
     elif summary.isSuccessful is not None:
         lines += ["The judge gave no remarks.", ""]
     lines.extend(_facts(summary))
-    if summary.warnings:
-        lines += ["", "Warnings:"]
-        lines.extend(f"- {warning}" for warning in summary.warnings)
+    lines += warning_lines(summary.warnings)
     if summary.missingFields:
         lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
     lines += ["", DATA_NOTE]
     lines += ["", "## Success criteria", fence(summary.successCriteria) if summary.successCriteria else "(not given)"]
     lines += ["", "## Persona (userPrompt)", fence(summary.userPrompt) if summary.userPrompt else "(not given)"]
-    if summary.mockData:
-        values = "\n".join(f"{name} = {'null' if v is None else v}" for name, v in summary.mockData.items())
-        lines += ["", "## Mock data", fence(values)]
-    if summary.mockDataNotShown:
-        lines.append(f"({plural(summary.mockDataNotShown, 'more mock variable')} not shown.)")
+    lines += mock_data_lines("## Mock data", summary.mockData, summary.mockDataNotShown)
     lines += ["", _transcript_heading(summary)]
     if summary.turnCount:
         lines.append(fence(_transcript(summary.conversation, summary.turnCount)) if summary.conversation else "")

@@ -12,7 +12,6 @@ from sigma_mcp.models import AgentRef, AttemptRecords, BatchRunPayload, TestCase
 from sigma_mcp.summaries.common import (
     BLOCK_LIMIT,
     DATA_BUDGET,
-    DEMO_NOTICE,
     TEXT_BUDGET,
     VALUE_LIMIT,
     Counts,
@@ -22,6 +21,7 @@ from sigma_mcp.summaries.common import (
     bounded_warnings,
     demo_prefix,
     derive_counts,
+    first_warnings,
     json_size,
     line,
     listing,
@@ -148,7 +148,7 @@ def summarize_batch_run(
     Counts and rates cover the whole batch; `testCases` holds the window that fits the budgets.
     `ignored` lists values the parser dropped because of their type (see `models.parse_object`).
     """
-    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    warnings: list[str] = first_warnings(source, ())
     agent = run.agent or AgentRef()
     payloads = run.testCases or []
 

@@ -8,14 +8,13 @@ from pydantic import Field
 
 from sigma_mcp.models import BatchRunPage, BatchRunPayload
 from sigma_mcp.summaries.common import (
-    DEMO_NOTICE,
     OutputModel,
     Source,
     bounded_warnings,
     demo_prefix,
     derive_counts,
+    first_warnings,
     line,
-    listing,
 )
 from sigma_mcp.text import code, percent
 
@@ -59,9 +58,7 @@ def summarize_batch_run_page(
     ignored: Sequence[str] = (),
     max_rows: int = MAX_PAGE_SIZE,
 ) -> BatchRunListSummary:
-    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
-    if ignored:
-        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+    warnings = first_warnings(source, ignored)
     if listing_page.data is None:
         warnings.append("The API's answer has no 'data' list, so no batch runs can be shown.")
     runs = listing_page.data or []

@@ -104,6 +104,14 @@ class Counts:
         return self.successful / judged if judged else None
 
 
+def first_warnings(source: Source, ignored: Sequence[str]) -> list[str]:
+    """The warnings every summary starts with: demo data, and values the parser had to ignore."""
+    warnings = [DEMO_NOTICE] if source == "demo" else []
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
+    return warnings
+
+
 def derive_counts(successful: int | None, failed: int | None, total: int | None, warnings: list[str]) -> Counts:
     s, f, t = successful, failed, total
     if t is None and s is not None and f is not None:

@@ -9,15 +9,14 @@ from pydantic import Field
 
 from sigma_mcp.models import BatchRunPayload, TestCasePayload, find_attempt_records
 from sigma_mcp.summaries.common import (
-    DEMO_NOTICE,
     Counts,
     OutputModel,
     Source,
     bounded_warnings,
     demo_prefix,
     derive_counts,
+    first_warnings,
     line,
-    listing,
     mock_data,
     parse_timestamp,
     warn_if_other_agent,
@@ -107,11 +106,9 @@ def compare_batch_runs(
     ignored: Sequence[str] = (),
     max_listed: int = MAX_LISTED,
 ) -> ComparisonSummary:
-    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    warnings = first_warnings(source, ignored)
     if base_batch_id == candidate_batch_id:
         warnings.append("baseBatchId and candidateBatchId are the same batch run, so nothing can differ.")
-    if ignored:
-        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
     old = _side(base_batch_id, base, "base", agent_id, warnings)
     new = _side(candidate_batch_id, candidate, "candidate", agent_id, warnings)
     _check_order(old, new, warnings)

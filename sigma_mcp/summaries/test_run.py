@@ -12,14 +12,13 @@ from pydantic import Field
 from sigma_mcp.models import TestCasePayload, TestRunPayload, Turn
 from sigma_mcp.summaries.common import (
     BLOCK_LIMIT,
-    DEMO_NOTICE,
     OutputModel,
     Source,
     block,
     bounded_warnings,
     demo_prefix,
+    first_warnings,
     line,
-    listing,
     mock_data,
     parse_timestamp,
     warn_if_other_agent,
@@ -92,14 +91,12 @@ def summarize_test_run(
     ignored: Sequence[str] = (),
     window: TurnWindow = TurnWindow(),
 ) -> TestRunSummary:
-    warnings: list[str] = [DEMO_NOTICE] if source == "demo" else []
+    warnings = first_warnings(source, ignored)
     warn_if_other_id("attempt", run.jobId, job_id, "job_", warnings)
     warn_if_other_id("batch run", run.batchId, batch_id, "batch_", warnings)
     warn_if_other_agent(run.agent, agent_id, warnings)
     if run.isSuccessful is not None and run.isSuccesful is not None and run.isSuccessful != run.isSuccesful:
         warnings.append("The API sent two different verdicts (isSuccessful and isSuccesful); isSuccessful is used.")
-    if ignored:
-        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
 
     test_case = run.testCase or TestCasePayload()
     variables = test_case.mockData or []
