@@ -19,6 +19,14 @@ from sigma_mcp.redaction import Redactor
 
 logger = logging.getLogger("sigma_mcp")
 
+TOOLS = {
+    "batch-run": "get_batch_run",
+    "test-run": "get_test_run",
+    "batch-runs": "list_batch_runs",
+    "compare": "compare_batch_runs",
+}
+"""The tool each command runs."""
+
 EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -109,7 +117,7 @@ async def run_command(settings: Settings, redactor: Redactor, args: argparse.Nam
     """Run one subcommand and print its answer; return the exit status."""
     from sigma_mcp import operations
     from sigma_mcp.client import SigmaMindClient
-    from sigma_mcp.results import schema_keys
+    from sigma_mcp.schemas import schema_keys
 
     calls: dict[str, Callable[[SigmaMindClient], Awaitable[operations.Answer[Any]]]] = {
         "batch-run": lambda client: operations.get_batch_run(
@@ -128,7 +136,7 @@ async def run_command(settings: Settings, redactor: Redactor, args: argparse.Nam
         print(f"sigma-mcp: error: {redactor.text(exc.message)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigurationError | InvalidArgument) else EXIT_API_ERROR
     if args.json:
-        data = redactor.json(answer.summary.model_dump(mode="json"), keep=schema_keys(type(answer.summary)))
+        data = redactor.json(answer.summary.model_dump(mode="json"), keep=schema_keys(TOOLS[args.command]))
         output = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         output = redactor.text(answer.text)

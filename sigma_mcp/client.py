@@ -25,7 +25,7 @@ from sigma_mcp.errors import (
     error_for_transport,
     too_large,
 )
-from sigma_mcp.models import BatchRunPage, BatchRunPayload, Parsed, TestRunPayload, parse_object
+from sigma_mcp.models import BatchRunPage, BatchRunPayload, M, Parsed, TestRunPayload, parse_object
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.retry import RetryPolicy
 
@@ -89,7 +89,7 @@ class SigmaMindClient:
             ),
         )
         body = await self._get(f"/v1/batch-runs/{batch_id}", {"agentId": agent_id}, target)
-        return parse_object(BatchRunPayload, body, target)
+        return _parse(BatchRunPayload, body, target)
 
     async def get_test_run(self, job_id: str, batch_id: str, agent_id: str) -> Parsed[TestRunPayload]:
         """`GET /v1/test-runs/{jobId}?batchId=&agentId=`; ids must already be validated."""
@@ -102,7 +102,7 @@ class SigmaMindClient:
             ),
         )
         body = await self._get(f"/v1/test-runs/{job_id}", {"batchId": batch_id, "agentId": agent_id}, target)
-        return parse_object(TestRunPayload, body, target)
+        return _parse(TestRunPayload, body, target)
 
     async def list_batch_runs(self, agent_id: str, page: int, size: int) -> Parsed[BatchRunPage]:
         """`GET /v1/batch-runs?agentId=&page=&size=`, newest first; the id must already be validated."""
@@ -112,7 +112,7 @@ class SigmaMindClient:
         )
         params = {"agentId": agent_id, "page": str(page), "size": str(size)}
         body = await self._get("/v1/batch-runs", params, target)
-        return parse_object(BatchRunPage, body, target)
+        return _parse(BatchRunPage, body, target)
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
         """The body of a successful GET, retried per `RetryPolicy` within the total deadline."""
@@ -148,6 +148,7 @@ class SigmaMindClient:
 
     async def _attempt(self, path: str, params: dict[str, str], headers: dict[str, str], target: Target) -> bytes:
         """One GET: the body of a 2xx answer, read up to the size cap; any other answer raised."""
+        started = time.perf_counter()
         cap = self.settings.max_response_bytes
         async with self._http.stream("GET", path, params=params, headers=headers) as response:
             length = response.headers.get("content-length", "")
@@ -165,12 +166,19 @@ class SigmaMindClient:
                 chunks.append(chunk)
         # Redacted before anything can shorten it: an echoed key is never cut into a fragment.
         body = self.redactor.bytes(b"".join(chunks))
-        logger.debug("GET %s -> %s, %d bytes", path, response.status_code, len(body))
+        logger.debug("GET %s -> %s, %d bytes in %.0f ms", path, response.status_code, len(body), _ms(started))
         if not response.is_success:
             kept = [(name, self.redactor.text(value)) for name, value in response.headers.items()]
             answered = httpx.Response(response.status_code, headers=kept, content=body)
             raise error_for_response(answered, target, base_url=self.base_url)
         return body
+
+
+def _parse(model: type[M], body: bytes, target: Target) -> Parsed[M]:
+    started = time.perf_counter()
+    parsed = parse_object(model, body, target)
+    logger.debug("parsed %d bytes in %.0f ms", len(body), _ms(started))
+    return parsed
 
 
 def _ms(started: float) -> float:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from sigma_mcp.demo_data import ATTEMPTS_KEY, BATCH_RUNS
+from sigma_mcp.demo_data import ATTEMPTS_KEY, BATCH_RUNS, demo_batch_runs
 
 DEMO_BASE_URL = "https://demo-api.sigmamind.invalid"
 """Where demo requests appear to go (`.invalid` never resolves): nothing leaves the process."""
@@ -19,21 +19,6 @@ DEMO_BASE_URL = "https://demo-api.sigmamind.invalid"
 
 def demo_transport() -> httpx.MockTransport:
     return httpx.MockTransport(_handle)
-
-
-def demo_batch_runs() -> list[tuple[str, str]]:
-    """(batchId, agentId) of every demo batch run, newest first."""
-    return [(run["batchId"], run["agent"]["agentId"]) for run in BATCH_RUNS]
-
-
-def demo_attempts() -> list[tuple[str, str, str, bool | None]]:
-    """(jobId, batchId, agentId, isSuccessful) of every demo attempt."""
-    return [
-        (attempt["jobId"], run["batchId"], run["agent"]["agentId"], attempt["isSuccessful"])
-        for run in BATCH_RUNS
-        for test_case in run["testCases"]
-        for attempt in test_case.get(ATTEMPTS_KEY, ())
-    ]
 
 
 def _handle(request: httpx.Request) -> httpx.Response:

@@ -452,3 +452,18 @@ BATCH_RUNS: tuple[dict[str, Any], ...] = (
     DOCUMENTED_EXAMPLE,
 )
 """Every demo batch run, newest first."""
+
+
+def demo_batch_runs() -> list[tuple[str, str]]:
+    """(batchId, agentId) of every demo batch run, newest first."""
+    return [(run["batchId"], run["agent"]["agentId"]) for run in BATCH_RUNS]
+
+
+def demo_attempts() -> list[tuple[str, str, str, bool | None]]:
+    """(jobId, batchId, agentId, isSuccessful) of every demo attempt."""
+    return [
+        (attempt["jobId"], run["batchId"], run["agent"]["agentId"], attempt["isSuccessful"])
+        for run in BATCH_RUNS
+        for test_case in run["testCases"]
+        for attempt in test_case.get(ATTEMPTS_KEY, ())
+    ]

@@ -12,8 +12,11 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
 
 _API_MESSAGE_LIMIT = 300
 _HTML_TAG = re.compile(r"<[^>]*>")
@@ -159,6 +162,8 @@ def error_for_response(response: httpx.Response, target: Target, *, base_url: st
 
 def error_for_transport(exc: httpx.TransportError, *, base_url: str, timeout: float) -> UpstreamError:
     """Map a failure to connect or to receive an answer."""
+    import httpx  # loaded with the client, not at start-up
+
     if isinstance(exc, httpx.TimeoutException):
         phase = "connect to" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "get an answer from"
         return UpstreamTimeout(

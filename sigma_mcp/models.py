@@ -2,17 +2,20 @@
 
 The documented responses are examples, not promises: every field is optional, unknown fields are
 ignored, and a value of the wrong type is dropped with a note instead of failing the whole call.
-Well-formed bodies are parsed in one pass straight from bytes; only a body with type errors takes
-the slower repair path. Only a body that is not a JSON object is an error.
+A body is parsed once, from bytes to plain objects, and the fields read are validated; only a body with
+type errors takes the slower repair path. Only a body that is not a JSON object is an error.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
+import pydantic_core
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from sigma_mcp.errors import Target, UpstreamInvalidResponse, invalid_json, not_an_object
@@ -36,26 +39,10 @@ class MockVariable(ApiModel):
     value: JsonValue = None
 
 
-class AttemptPayload(ApiModel):
-    """One attempt (test run) as it may appear inside a test case of a batch run."""
-
-    jobId: str | None = None
-    isSuccessful: bool | None = None
-    isSuccesful: bool | None = None  # the API's older spelling
-    remarks: str | None = None
-    createdDate: str | None = None
-    completedDate: str | None = None
-
-    @property
-    def passed(self) -> bool | None:
-        """True or False once judged; None while the verdict is unknown."""
-        return self.isSuccessful if self.isSuccessful is not None else self.isSuccesful
-
-
 class TestCasePayload(ApiModel):
+    """One test case in full (see `test_cases` for how batch runs hold them)."""
+
     __test__ = False  # not a pytest class
-    # Unknown fields are kept: per-attempt results may arrive under a key nobody documented.
-    model_config = ConfigDict(extra="allow")
 
     testCaseId: str | None = None
     label: str | None = None
@@ -73,7 +60,9 @@ class BatchRunPayload(ApiModel):
     workspaceId: str | None = None
     agent: AgentRef | None = None
     createdDate: str | None = None
-    testCases: list[TestCasePayload] | None = None
+    testCases: list[Any] | None = None
+    """Kept as raw JSON: a batch run may hold thousands, and only the ones shown are parsed in full
+    (see `test_cases`)."""
     successfulAttempts: Count | None = None
     failedAttempts: Count | None = None
     totalAttempts: Count | None = None
@@ -119,45 +108,6 @@ class TestRunPayload(ApiModel):
         return self.isSuccessful if self.isSuccessful is not None else self.isSuccesful
 
 
-ATTEMPT_MARKERS = frozenset({"jobId", "isSuccessful", "isSuccesful", "remarks"})
-
-
-@dataclass(frozen=True)
-class AttemptRecords:
-    """Per-attempt results found inside a test case, and where."""
-
-    keys: tuple[str, ...]
-    records: tuple[AttemptPayload, ...]
-    ignored: tuple[str, ...] = ()
-
-
-def find_attempt_records(test_case: TestCasePayload) -> AttemptRecords | None:
-    """Per-attempt results under any key of `test_case`: a list of objects carrying a jobId, a
-    verdict (isSuccessful / isSuccesful) or remarks. None when the test case carries none."""
-    extra = test_case.model_extra
-    if not extra:
-        return None
-    keys: list[str] = []
-    records: list[AttemptPayload] = []
-    ignored: list[str] = []
-    for key, value in extra.items():
-        if not isinstance(value, list) or not any(
-            isinstance(item, dict) and not ATTEMPT_MARKERS.isdisjoint(item) for item in value
-        ):
-            continue
-        keys.append(key)
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                ignored.append(f"{key}[{index}] (not an object)")
-                continue
-            parsed = validate_tolerant(AttemptPayload, dict(item))
-            records.append(parsed.value)
-            ignored.extend(f"{key}[{index}].{note}" for note in parsed.ignored)
-    if not keys:
-        return None
-    return AttemptRecords(tuple(keys), tuple(records), tuple(ignored))
-
-
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_REPAIR_PASSES = 5
@@ -177,26 +127,53 @@ def parse_object(model: type[M], body: bytes, target: Target) -> Parsed[M]:
     Raises `UpstreamInvalidResponse` when the body is not JSON or not a JSON object.
     """
     body = body.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not JSON, but harmless
-    try:
-        return Parsed(model.model_validate_json(body))
-    except ValidationError as exc:
-        errors: list[Any] | None = exc.errors(include_url=False, include_input=False)
-    try:
-        # The slower parser accepts what the fast one refuses but JSON allows: a lone "\ud800",
-        # integers of thousands of digits.
-        data = json.loads(body, parse_int=_parse_int)
-    except (ValueError, RecursionError):
-        raise invalid_json(target, body) from None
+    with paused_gc():
+        try:
+            # One pass from bytes to plain objects, repeated object keys shared; then validation of the
+            # fields read. The fast parser refuses a little that JSON allows (a lone "\ud800", very deep
+            # nesting): the standard library's parser gets those.
+            data = pydantic_core.from_json(body, cache_strings="keys")
+        except ValueError:
+            data = _parse_slowly(body, target)
     if not isinstance(data, dict):
         raise not_an_object(target, describe_json_type(data))
-    if errors is not None and any(error["type"] == "json_invalid" for error in errors):
-        errors = None  # they say nothing about `data`: validate it afresh
     try:
-        return validate_tolerant(model, data, errors)
+        return validate_tolerant(model, data)
     except ValueError as exc:
         raise UpstreamInvalidResponse(
             f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read ({exc})."
         ) from None
+
+
+def _parse_slowly(body: bytes, target: Target) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    except RecursionError:
+        raise invalid_json(target, body) from None
+    try:
+        # Integers of thousands of digits are JSON too; Python refuses to convert them.
+        return json.loads(body, parse_int=_parse_int)
+    except (ValueError, RecursionError):
+        raise invalid_json(target, body) from None
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many objects that form no cycles (a parsed body).
+
+    Parsing a batch run of thousands of test cases allocates hundreds of thousands of objects; left on,
+    the collector would scan them again and again mid-parse, doubling its cost. Nothing else runs
+    meanwhile: this is synchronous code inside one call.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_int(text: str) -> int | str:

@@ -3,6 +3,8 @@ validate the arguments, fetch, summarise, render, and keep the answer within its
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -12,31 +14,34 @@ import anyio
 from sigma_mcp.client import SigmaMindClient
 from sigma_mcp.errors import NotInBatchRun, SigmaMindError
 from sigma_mcp.ids import check_count, check_id
+from sigma_mcp.limits import (
+    AGENT_ID_EXAMPLE,
+    BATCH_ID_EXAMPLE,
+    DEFAULT_MAX_TURNS,
+    DEFAULT_PAGE_SIZE,
+    JOB_ID_EXAMPLE,
+    MAX_LIST_PAGE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_TURNS,
+    TEST_CASE_ID_EXAMPLE,
+)
 from sigma_mcp.models import BatchRunPayload, Parsed
 from sigma_mcp.render.batch_run import render_batch_run, test_case_size
 from sigma_mcp.render.batch_runs import render_batch_run_list
 from sigma_mcp.render.comparison import render_comparison
 from sigma_mcp.render.test_run import render_test_run
-from sigma_mcp.summaries.batch_run import MAX_PAGE, BatchRunSummary, Window, summarize_batch_run
-from sigma_mcp.summaries.batch_runs import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    BatchRunListSummary,
-    summarize_batch_run_page,
-)
+from sigma_mcp.summaries.batch_run import BatchRunSummary, Window, summarize_batch_run
+from sigma_mcp.summaries.batch_runs import BatchRunListSummary, summarize_batch_run_page
 from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, OutputModel, Source, json_size
 from sigma_mcp.summaries.comparison import MAX_LISTED, ComparisonSummary, compare_batch_runs
-from sigma_mcp.summaries.test_run import DEFAULT_MAX_TURNS, MAX_TURNS, TestRunSummary, TurnWindow, summarize_test_run
+from sigma_mcp.summaries.test_run import TestRunSummary, TurnWindow, summarize_test_run
 from sigma_mcp.text import plural
 
-BATCH_ID_EXAMPLE = "batch_s0OJu2JWR8R45Fai"
-AGENT_ID_EXAMPLE = "agent_D5D0p7TUs66TTAEAx"
-JOB_ID_EXAMPLE = "job_Rf01aQ7m"
-TEST_CASE_ID_EXAMPLE = "tc_d17T6uReChpyfFeP"
-MAX_OFFSET = 1_000_000
-MAX_LIST_PAGE = 100_000
-
 S = TypeVar("S", bound=OutputModel)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ async def get_batch_run(
             text_cost=test_case_size,
         )
 
+    started = time.perf_counter()
     answer = _fit(build, render_batch_run, limit or MAX_PAGE, lambda summary: len(summary.testCases))
+    logger.debug("summarised and rendered in %.0f ms", (time.perf_counter() - started) * 1000)
     if test_case_id is not None and not answer.summary.testCases and not answer.summary.testCasesNotShown:
         raise NotInBatchRun(
             f"Batch run {batch_id} has no test case with testCaseId {test_case_id} (it has "

@@ -7,7 +7,6 @@ and error the server sends, whatever produced it: the SDK echoes a resource's UR
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -16,43 +15,20 @@ from mcp.types import CallToolResult, ErrorData, TextContent
 from pydantic import BaseModel
 
 from sigma_mcp.redaction import Redactor
+from sigma_mcp.schemas import schema_keys
 
 
-def success_result(redactor: Redactor, text: str, summary: BaseModel) -> CallToolResult:
-    """Markdown for the model plus the summary as `structuredContent`."""
+def success_result(redactor: Redactor, text: str, summary: BaseModel, tool: str) -> CallToolResult:
+    """Markdown for the model plus the summary as `structuredContent` (`tool` names its output schema)."""
     return CallToolResult(
         content=[TextContent(type="text", text=redactor.text(text))],
-        structured_content=redactor.json(summary.model_dump(mode="json"), keep=schema_keys(type(summary))),
+        structured_content=redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool)),
     )
 
 
 def error_result(redactor: Redactor, message: str) -> CallToolResult:
     """An `isError` result whose text says what happened and what to do."""
     return CallToolResult(content=[TextContent(type="text", text=redactor.text(message))], is_error=True)
-
-
-def schema_keys(model: type[BaseModel]) -> frozenset[str]:
-    """Every property name in `model`'s JSON schema, nested models included."""
-    return _schema_keys(model)
-
-
-@cache
-def _schema_keys(model: type[BaseModel]) -> frozenset[str]:
-    keys: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            properties = node.get("properties")
-            if isinstance(properties, dict):
-                keys.update(properties)
-            for child in node.values():
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(model.model_json_schema())
-    return frozenset(keys)
 
 
 class RedactingMiddleware:

@@ -1,6 +1,10 @@
 """The MCP server: tools, the triage prompt, resource templates, and the shape of every result.
 
 Every tool result leaves through `results`, which redacts the API key from all text.
+
+Start-up imports only what `initialize` and `tools/list` need: the tools' output schemas come from
+`schemas`, and the HTTP client, the API models, the summaries and the rendering are loaded with the
+first call (see `operations`).
 """
 
 from __future__ import annotations
@@ -10,9 +14,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.tools import Tool
@@ -20,22 +23,35 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from sigma_mcp import __version__, operations
+from sigma_mcp import __version__
 from sigma_mcp.arguments import ArgumentGuard
-from sigma_mcp.client import SigmaMindClient
 from sigma_mcp.config import Settings
-from sigma_mcp.demo import demo_batch_runs
 from sigma_mcp.errors import InvalidArgument, SigmaMindError, UpstreamNotFound
 from sigma_mcp.ids import check_id
-from sigma_mcp.operations import Answer
+from sigma_mcp.limits import (
+    AGENT_ID_EXAMPLE,
+    BATCH_ID_EXAMPLE,
+    DEFAULT_MAX_TURNS,
+    DEFAULT_PAGE_SIZE,
+    JOB_ID_EXAMPLE,
+    MAX_LIST_PAGE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_TURNS,
+    TEST_CASE_ID_EXAMPLE,
+)
 from sigma_mcp.prompts import TRIAGE_DESCRIPTION, triage_prompt
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.results import RedactingMiddleware, error_result, success_result
-from sigma_mcp.retry import RetryPolicy
-from sigma_mcp.summaries.batch_run import MAX_PAGE, BatchRunSummary
-from sigma_mcp.summaries.batch_runs import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, BatchRunListSummary
-from sigma_mcp.summaries.comparison import ComparisonSummary
-from sigma_mcp.summaries.test_run import DEFAULT_MAX_TURNS, MAX_TURNS, TestRunSummary
+from sigma_mcp.schemas import output_schemas
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sigma_mcp.client import SigmaMindClient
+    from sigma_mcp.operations import Answer
+    from sigma_mcp.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +86,7 @@ BatchIdArg = Annotated[
         title="Batch run id",
         description="The batch run's id: a batch run is one execution of a set of test cases against an agent. "
         "Shown in the SigmaMind dashboard on the agent's batch runs, and by list_batch_runs. Example: "
-        f"{operations.BATCH_ID_EXAMPLE}. ASCII letters, digits, '_', '-' or '.'.",
+        f"{BATCH_ID_EXAMPLE}. ASCII letters, digits, '_', '-' or '.'.",
     ),
 ]
 AgentIdArg = Annotated[
@@ -78,7 +94,7 @@ AgentIdArg = Annotated[
     Field(
         title="Agent id",
         description="The id of the agent under test, as shown on the agent's page in the SigmaMind dashboard. Example: "
-        f"{operations.AGENT_ID_EXAMPLE}. A batch run is only found together with the id of its own agent.",
+        f"{AGENT_ID_EXAMPLE}. A batch run is only found together with the id of its own agent.",
     ),
 ]
 JobIdArg = Annotated[
@@ -87,17 +103,34 @@ JobIdArg = Annotated[
         title="Attempt id (jobId)",
         description="The id of one attempt (test run) of a batch run. get_batch_run lists the jobIds of failed "
         "attempts next to the judge's remarks when the API sends per-attempt results. Example: "
-        f"{operations.JOB_ID_EXAMPLE}.",
+        f"{JOB_ID_EXAMPLE}.",
     ),
 ]
 
 
 @dataclass
 class AppState:
-    """What every call shares for the life of the server."""
+    """What every call shares for the life of the server: one SigmaMind client, made at the first call."""
 
-    client: SigmaMindClient
+    settings: Settings
     redactor: Redactor
+    transport: httpx.AsyncBaseTransport | None = None
+    retry: RetryPolicy | None = None
+    _client: SigmaMindClient | None = None
+
+    @property
+    def client(self) -> SigmaMindClient:
+        if self._client is None:
+            from sigma_mcp.client import SigmaMindClient
+
+            self._client = SigmaMindClient(
+                self.settings, transport=self.transport, retry=self.retry, redactor=self.redactor
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 async def get_batch_run(
@@ -108,7 +141,7 @@ async def get_batch_run(
         int,
         Field(
             ge=0,
-            le=operations.MAX_OFFSET,
+            le=MAX_OFFSET,
             description="Skip this many test cases (in the failures-first order) to page through a large batch "
             "run; a result that leaves test cases out gives the next offset.",
         ),
@@ -125,10 +158,12 @@ async def get_batch_run(
         str | None,
         Field(
             description="Show only this test case, with its persona and criteria in full. "
-            f"Example: {operations.TEST_CASE_ID_EXAMPLE}."
+            f"Example: {TEST_CASE_ID_EXAMPLE}."
         ),
     ] = None,
-) -> Annotated[CallToolResult, BatchRunSummary]:
+) -> CallToolResult:
+    from sigma_mcp import operations
+
     app = _state(ctx)
     return await _run(
         app,
@@ -158,11 +193,13 @@ async def get_test_run(
         int | None,
         Field(
             ge=0,
-            le=operations.MAX_OFFSET,
+            le=MAX_OFFSET,
             description="Show turns from this 0-based position on. Default: the first and the last turns.",
         ),
     ] = None,
-) -> Annotated[CallToolResult, TestRunSummary]:
+) -> CallToolResult:
+    from sigma_mcp import operations
+
     app = _state(ctx)
     return await _run(
         app,
@@ -178,10 +215,12 @@ async def list_batch_runs(
     agentId: AgentIdArg,
     ctx: Context[AppState],
     page: Annotated[
-        int, Field(ge=0, le=operations.MAX_LIST_PAGE, description="0-based page number; page 0 holds the newest.")
+        int, Field(ge=0, le=MAX_LIST_PAGE, description="0-based page number; page 0 holds the newest.")
     ] = 0,
     size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Batch runs per page.")] = DEFAULT_PAGE_SIZE,
-) -> Annotated[CallToolResult, BatchRunListSummary]:
+) -> CallToolResult:
+    from sigma_mcp import operations
+
     app = _state(ctx)
     return await _run(
         app,
@@ -208,7 +247,9 @@ async def compare_batch_runs(
         ),
     ],
     ctx: Context[AppState],
-) -> Annotated[CallToolResult, ComparisonSummary]:
+) -> CallToolResult:
+    from sigma_mcp import operations
+
     app = _state(ctx)
     return await _run(
         app,
@@ -249,8 +290,13 @@ TOOL_DESCRIPTIONS: dict[Callable[..., Awaitable[CallToolResult]], tuple[str, str
 
 def _tools() -> list[Tool]:
     tools = []
+    schemas = output_schemas()
     for function, (title, description) in TOOL_DESCRIPTIONS.items():
-        tool = Tool.from_function(function, title=title, description=description, annotations=READ_ONLY)
+        tool = Tool.from_function(
+            function, title=title, description=description, annotations=READ_ONLY, structured_output=False
+        )
+        # Published as the summary model's schema (see `schemas`); the result is built from that model.
+        tool.fn_metadata.output_schema = schemas[tool.name]
         # The ArgumentGuard refuses unknown parameters; the published schema says so too.
         tool.parameters["additionalProperties"] = False
         tool.parameters.pop("title", None)
@@ -270,8 +316,11 @@ def create_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with SigmaMindClient(settings, transport=transport, retry=retry, redactor=redactor) as client:
-            yield AppState(client=client, redactor=redactor)
+        state = AppState(settings, redactor, transport, retry)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
     server: MCPServer[AppState] = MCPServer(
         "sigma-mcp",
@@ -293,12 +342,12 @@ def create_server(
 def _add_prompts(server: MCPServer[AppState], redactor: Redactor) -> None:
     @server.prompt(name="triage_batch_run", title="Triage a batch run", description=TRIAGE_DESCRIPTION)
     def triage_batch_run(
-        batchId: Annotated[str, Field(description=f"The batch run to triage, e.g. {operations.BATCH_ID_EXAMPLE}.")],
-        agentId: Annotated[str, Field(description=f"Its agent's id, e.g. {operations.AGENT_ID_EXAMPLE}.")],
+        batchId: Annotated[str, Field(description=f"The batch run to triage, e.g. {BATCH_ID_EXAMPLE}.")],
+        agentId: Annotated[str, Field(description=f"Its agent's id, e.g. {AGENT_ID_EXAMPLE}.")],
     ) -> str:
         try:
-            batch_id = check_id("batchId", batchId, example=operations.BATCH_ID_EXAMPLE)
-            agent_id = check_id("agentId", agentId, example=operations.AGENT_ID_EXAMPLE)
+            batch_id = check_id("batchId", batchId, example=BATCH_ID_EXAMPLE)
+            agent_id = check_id("agentId", agentId, example=AGENT_ID_EXAMPLE)
         except InvalidArgument as exc:
             raise MCPError(code=INVALID_PARAMS, message=redactor.text(exc.message)) from None
         return triage_prompt(batch_id, agent_id)
@@ -314,6 +363,8 @@ def _add_resources(server: MCPServer[AppState]) -> None:
     )
     async def batch_run_resource(agentId: str, batchId: str, ctx: Context[AppState]) -> str:
         app = _state(ctx)
+        from sigma_mcp import operations
+
         return await _read(app, lambda: operations.get_batch_run(app.client, batchId, agentId))
 
     @server.resource(
@@ -325,6 +376,8 @@ def _add_resources(server: MCPServer[AppState]) -> None:
     )
     async def test_run_resource(agentId: str, batchId: str, jobId: str, ctx: Context[AppState]) -> str:
         app = _state(ctx)
+        from sigma_mcp import operations
+
         return await _read(app, lambda: operations.get_test_run(app.client, jobId, batchId, agentId))
 
 
@@ -341,7 +394,7 @@ async def _run(
     outcome = "ok"
     try:
         answer = await call()
-        return success_result(app.redactor, answer.text, answer.summary)
+        return success_result(app.redactor, answer.text, answer.summary, tool)
     except SigmaMindError as exc:
         outcome = type(exc).__name__
         return error_result(app.redactor, exc.message)
@@ -377,6 +430,8 @@ def _internal_error(what: str) -> str:
 def _instructions(settings: Settings) -> str:
     if not settings.demo:
         return INSTRUCTIONS
+    from sigma_mcp.demo_data import demo_batch_runs
+
     runs = "; ".join(f"batchId={batch}, agentId={agent}" for batch, agent in demo_batch_runs())
     return (
         f"{INSTRUCTIONS}\n\nDEMO MODE: this server serves built-in sample data, not real SigmaMind results. "

@@ -20,6 +20,8 @@ def clean_block(text: str, limit: int) -> str:
 
 def clean_line(text: str, limit: int) -> str:
     """One-line third-party text (names, labels, ids): control characters become spaces."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return cap(text, limit)  # the usual case: nothing to clean (no control, format or odd space)
     return cap(" ".join(_SURROGATE.sub("\ufffd", _CONTROL_ALL.sub(" ", text)).split()), limit)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sigma_mcp.limits import MAX_TURNS
 from sigma_mcp.render import DATA_NOTE, DEMO_HINT, mock_data_lines, warning_lines
-from sigma_mcp.summaries.test_run import MAX_TURNS, TestRunSummary, TurnSummary
+from sigma_mcp.summaries.test_run import TestRunSummary, TurnSummary
 from sigma_mcp.text import code, fence, plural
 
 

@@ -3,12 +3,15 @@ failures first, with per-attempt results and the judge's remarks grouped when th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from pydantic import Field
 
-from sigma_mcp.models import AgentRef, AttemptRecords, BatchRunPayload, TestCasePayload, find_attempt_records
+from sigma_mcp.limits import MAX_PAGE
+from sigma_mcp.models import AgentRef, BatchRunPayload, TestCasePayload
 from sigma_mcp.summaries.common import (
     BLOCK_LIMIT,
     DATA_BUDGET,
@@ -29,9 +32,16 @@ from sigma_mcp.summaries.common import (
     warn_if_other_agent,
     warn_if_other_id,
 )
+from sigma_mcp.test_cases import (
+    CHECKED_FIELDS,
+    AttemptRecord,
+    TestCaseScan,
+    attempt_records,
+    parse_test_case,
+    scan_test_cases,
+)
 from sigma_mcp.text import clean_block, clean_line, code, percent
 
-MAX_PAGE = 200
 HEADER_TEXT_RESERVE = 6 * 1024
 HEADER_DATA_RESERVE = 12 * 1024
 
@@ -116,21 +126,6 @@ TextCost = Callable[[TestCaseSummary], int]
 """Bytes a test case adds to the markdown (supplied by the renderer)."""
 
 
-@dataclass
-class _Case:
-    index: int
-    payload: TestCasePayload
-    records: AttemptRecords | None
-    passed: int = 0
-    failed: int = 0
-    pending: int = 0
-
-    def sort_key(self) -> tuple[int, int, int]:
-        if self.records is None:
-            return (1, 0, self.index)
-        return (0, -self.failed, self.index) if self.failed else (2, 0, self.index)
-
-
 def summarize_batch_run(
     run: BatchRunPayload,
     *,
@@ -150,38 +145,35 @@ def summarize_batch_run(
     """
     warnings: list[str] = first_warnings(source, ())
     agent = run.agent or AgentRef()
-    payloads = run.testCases or []
+    cases, not_objects = scan_test_cases(run.testCases or [])
 
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, warnings)
-    configured = _configured_attempts(payloads)
+    configured = _configured_attempts(cases, len(not_objects))
     _check_progress(counts.total, configured, warnings)
     warn_if_other_id("batch run", run.batchId, batch_id, "batch_", warnings)
     warn_if_other_agent(run.agent, agent_id, warnings)
-    if run.testCases is not None and not payloads:
+    if run.testCases is not None and not cases:
         warnings.append("The batch run lists no test cases.")
-
-    cases = [_case(index, payload) for index, payload in enumerate(payloads)]
-    ignored = [*ignored, *(note for case in cases if case.records for note in case.records.ignored)]
-    with_records = [case for case in cases if case.records is not None]
+    with_records = [case for case in cases if case.has_records]
     _check_records(with_records, len(cases), counts, warnings)
-    if ignored:
-        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
-    duplicates = _duplicate_mock_names(cases)
+
+    ordered = sorted(cases, key=attrgetter("order"))
+    if window.test_case_id is not None:
+        ordered = [case for case in ordered if case.test_case_id == window.test_case_id]
+    if window.offset > len(ordered) and ordered:
+        warnings.append(f"offset {window.offset} is past the last of the {len(ordered)} test cases; none are shown.")
+    full_text = window.test_case_id is not None
+    shown, notes, duplicates = _window(ordered, window, full_text, text_cost, text_budget, data_budget)
     if duplicates:
         warnings.append(
             "Mock variables defined more than once in a test case (every value is kept, numbered in order): "
             + listing(duplicates, 5)
             + "."
         )
-
-    ordered = sorted(cases, key=_Case.sort_key)
-    if window.test_case_id is not None:
-        ordered = [case for case in ordered if case.payload.testCaseId == window.test_case_id]
-    if window.offset > len(ordered) and ordered:
-        warnings.append(f"offset {window.offset} is past the last of the {len(ordered)} test cases; none are shown.")
-    full_text = window.test_case_id is not None
-    shown = _window(ordered, window, full_text, text_cost, text_budget, data_budget)
     end = window.offset + len(shown)
+    ignored = [*ignored, *not_objects, *(note for case in cases for note in case.notes), *notes]
+    if ignored:
+        warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
 
     return BatchRunSummary(
         source=source,
@@ -204,22 +196,9 @@ def summarize_batch_run(
         testCasesNotShown=len(ordered) - len(shown),
         nextOffset=end if end < len(ordered) else None,
         testCaseFilter=window.test_case_id,
-        missingFields=_missing_fields(run, agent, payloads),
+        missingFields=_missing_fields(run, agent, cases),
         warnings=bounded_warnings(warnings),
     )
-
-
-def _case(index: int, payload: TestCasePayload) -> _Case:
-    case = _Case(index, payload, find_attempt_records(payload))
-    for record in case.records.records if case.records else ():
-        verdict = record.passed
-        if verdict is True:
-            case.passed += 1
-        elif verdict is False:
-            case.failed += 1
-        else:
-            case.pending += 1
-    return case
 
 
 @dataclass(frozen=True)
@@ -243,26 +222,31 @@ COMPACT = Detail(300, 5, 100, 2, 200, 3)
 
 
 def _window(
-    ordered: Sequence[_Case],
+    ordered: Sequence[TestCaseScan],
     window: Window,
     full_text: bool,
     text_cost: TextCost | None,
     text_budget: int,
     data_budget: int,
-) -> list[TestCaseSummary]:
-    """Build summaries from `window.offset` on until the limit or either budget is reached.
+) -> tuple[list[TestCaseSummary], list[str], list[str]]:
+    """Build summaries from `window.offset` on until the limit or either budget is reached; and, for the
+    test cases shown, the notes on values of unexpected types and the mock variables defined twice.
 
     The first test case is shown in less detail rather than not at all when it alone is too large.
     """
     limit = MAX_PAGE if window.limit is None else min(window.limit, MAX_PAGE)
     details = (FULL, NORMAL, COMPACT) if full_text else (NORMAL, COMPACT)
     shown: list[TestCaseSummary] = []
+    notes: list[str] = []
+    duplicates: list[str] = []
     text_used = data_used = 0
     for case in ordered[window.offset :]:
         if len(shown) >= limit:
             break
+        parsed = parse_test_case(case)
+        records, record_notes = attempt_records(case) if case.has_records else ([], [])
         for detail in details if not shown else details[:1]:
-            summary = _test_case(case, detail)
+            summary = _test_case(case, parsed.value, records, detail)
             text = text_cost(summary) if text_cost else 0
             data = json_size(summary.model_dump(mode="json"))
             if text_used + text <= text_budget and data_used + data <= data_budget:
@@ -271,13 +255,19 @@ def _window(
             if shown:
                 break  # the page is full; a test case alone too large is shown compact (below)
         shown.append(summary)
+        notes += [*parsed.ignored, *record_notes]
+        names = [variable.variableName for variable in parsed.value.mockData or ()]
+        repeated = mock_data(parsed.value.mockData or [])[1] if len(set(names)) < len(names) else []
+        if repeated:
+            duplicates.append(f"{code(clean_line(case.name(), 80))}: {', '.join(code(name) for name in repeated)}")
         text_used += text
         data_used += data
-    return shown
+    return shown, notes, duplicates
 
 
-def _test_case(case: _Case, detail: Detail) -> TestCaseSummary:
-    tc = case.payload
+def _test_case(
+    case: TestCaseScan, tc: TestCasePayload, records: Sequence[AttemptRecord], detail: Detail
+) -> TestCaseSummary:
     variables = tc.mockData or []
     data, _ = mock_data(variables, value_limit=detail.mock_value, most=detail.mock_variables)
     return TestCaseSummary(
@@ -289,17 +279,16 @@ def _test_case(case: _Case, detail: Detail) -> TestCaseSummary:
         successCriteria=block(tc.successCriteria, detail.text),
         mockData=data,
         mockDataNotShown=len(variables) - len(data),
-        results=_results(case, detail) if case.records is not None else None,
+        results=_results(case, records, detail) if case.has_records else None,
     )
 
 
-def _results(case: _Case, detail: Detail) -> AttemptResults:
+def _results(case: TestCaseScan, records: Sequence[AttemptRecord], detail: Detail) -> AttemptResults:
     groups: dict[str | None, list[str]] = {}
-    records = case.records.records if case.records else ()
     for record in records:
         if record.passed is False:
             remarks = " ".join(record.remarks.split()) if record.remarks else None
-            groups.setdefault(remarks, []).append(record.jobId or "")
+            groups.setdefault(remarks, []).append(record.job_id or "")
     ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
     return AttemptResults(
         passed=case.passed,
@@ -317,10 +306,10 @@ def _results(case: _Case, detail: Detail) -> AttemptResults:
     )
 
 
-def _configured_attempts(test_cases: Sequence[TestCasePayload]) -> int | None:
-    if not test_cases or any(tc.attempt is None for tc in test_cases):
+def _configured_attempts(cases: Sequence[TestCaseScan], not_objects: int) -> int | None:
+    if not cases or not_objects or any(case.attempt is None for case in cases):
         return None
-    return sum(tc.attempt or 0 for tc in test_cases)
+    return sum(case.attempt or 0 for case in cases)
 
 
 def _check_progress(total: int | None, configured: int | None, warnings: list[str]) -> None:
@@ -338,7 +327,7 @@ def _check_progress(total: int | None, configured: int | None, warnings: list[st
         )
 
 
-def _check_records(with_records: Sequence[_Case], case_count: int, counts: Counts, warnings: list[str]) -> None:
+def _check_records(with_records: Sequence[TestCaseScan], case_count: int, counts: Counts, warnings: list[str]) -> None:
     """Per-attempt results that cover the whole batch must agree with the batch's counts."""
     if not with_records or len(with_records) != case_count:
         if with_records:
@@ -356,24 +345,11 @@ def _check_records(with_records: Sequence[_Case], case_count: int, counts: Count
         )
 
 
-def _duplicate_mock_names(cases: Sequence[_Case]) -> list[str]:
-    found = []
-    for case in cases:
-        names = [variable.variableName for variable in case.payload.mockData or ()]
-        if len(set(names)) < len(names):
-            _, duplicates = mock_data(case.payload.mockData or [])
-            if duplicates:
-                name = clean_line(case.payload.label or case.payload.testCaseId or f"#{case.index + 1}", 80)
-                found.append(f"{code(name)}: {', '.join(code(d) for d in duplicates)}")
-    return found
-
-
 _TOP_LEVEL = ("batchId", "workspaceId", "createdDate", "testCases", "successfulAttempts", "failedAttempts")
 _AGENT_FIELDS = ("name", "agentId", "status")
-_TEST_CASE_FIELDS = ("testCaseId", "label", "llmModel", "userPrompt", "successCriteria", "attempt")
 
 
-def _missing_fields(run: BatchRunPayload, agent: AgentRef, test_cases: Sequence[TestCasePayload]) -> list[str]:
+def _missing_fields(run: BatchRunPayload, agent: AgentRef, cases: Sequence[TestCaseScan]) -> list[str]:
     missing = [name for name in _TOP_LEVEL if getattr(run, name) is None]
     if run.totalAttempts is None:
         missing.append("totalAttempts")
@@ -381,10 +357,10 @@ def _missing_fields(run: BatchRunPayload, agent: AgentRef, test_cases: Sequence[
         missing.append("agent")
     else:
         missing.extend(f"agent.{name}" for name in _AGENT_FIELDS if getattr(agent, name) is None)
-    for name in _TEST_CASE_FIELDS:
-        absent = sum(1 for tc in test_cases if getattr(tc, name) is None)
-        if absent:
-            missing.append(f"testCases[].{name} (in {absent} of {len(test_cases)} test cases)")
+    absent = Counter(name for case in cases for name in case.missing)
+    for name in CHECKED_FIELDS:
+        if absent[name]:
+            missing.append(f"testCases[].{name} (in {absent[name]} of {len(cases)} test cases)")
     return missing
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
+from sigma_mcp.limits import MAX_PAGE_SIZE
 from sigma_mcp.models import BatchRunPage, BatchRunPayload
 from sigma_mcp.summaries.common import (
     OutputModel,
@@ -16,10 +17,8 @@ from sigma_mcp.summaries.common import (
     first_warnings,
     line,
 )
+from sigma_mcp.test_cases import scan_test_cases
 from sigma_mcp.text import code, percent
-
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
 
 
 class BatchRunRow(OutputModel):
@@ -94,10 +93,10 @@ def summarize_batch_run_page(
 def _row(run: BatchRunPayload, warnings: list[str]) -> BatchRunRow:
     notes: list[str] = []
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, notes)
-    test_cases = run.testCases
+    scans, not_objects = scan_test_cases(run.testCases or [])
     configured = (
-        sum(tc.attempt or 0 for tc in test_cases)
-        if test_cases and all(tc.attempt is not None for tc in test_cases)
+        sum(case.attempt or 0 for case in scans)
+        if scans and not not_objects and all(case.attempt is not None for case in scans)
         else None
     )
     if run.batchId is None:
@@ -105,7 +104,7 @@ def _row(run: BatchRunPayload, warnings: list[str]) -> BatchRunRow:
     return BatchRunRow(
         batchId=line(run.batchId),
         createdDate=line(run.createdDate),
-        testCaseCount=None if test_cases is None else len(test_cases),
+        testCaseCount=None if run.testCases is None else len(scans),
         totalAttempts=counts.total,
         successfulAttempts=counts.successful,
         failedAttempts=counts.failed,

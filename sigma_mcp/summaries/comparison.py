@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from sigma_mcp.models import BatchRunPayload, TestCasePayload, find_attempt_records
+from sigma_mcp.models import BatchRunPayload
 from sigma_mcp.summaries.common import (
     Counts,
     OutputModel,
@@ -21,10 +21,12 @@ from sigma_mcp.summaries.common import (
     parse_timestamp,
     warn_if_other_agent,
 )
+from sigma_mcp.test_cases import TestCaseScan, parse_test_case, scan_test_cases
 from sigma_mcp.text import clean_block, clean_line, percent
 from sigma_mcp.text import points as signed
 
 MAX_LISTED = 25
+COMPARED_FIELDS = ("successCriteria", "userPrompt", "llmModel", "mockData", "attempt")
 CHANGE_LIMIT = 300
 NO_CHANGE_POINTS = 0.05
 
@@ -92,7 +94,7 @@ class _Side:
     batch_id: str
     run: BatchRunPayload
     counts: Counts
-    cases: dict[str, TestCasePayload]
+    cases: dict[str, TestCaseScan]
 
 
 def compare_batch_runs(
@@ -147,17 +149,23 @@ def _side(batch_id: str, run: BatchRunPayload, name: str, agent_id: str, warning
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, notes)
     warnings.extend(f"{name.capitalize()} batch run {batch_id}: {note}" for note in notes)
     warn_if_other_agent(run.agent, agent_id, warnings)
-    cases: dict[str, TestCasePayload] = {}
+    cases: dict[str, TestCaseScan] = {}
     unkeyed = 0
     duplicated = 0
-    for tc in run.testCases or []:
-        key = f"id:{tc.testCaseId}" if tc.testCaseId else (f"label:{tc.label}" if tc.label else None)
+    scans, _ = scan_test_cases(run.testCases or [])
+    for case in scans:
+        label = case.raw.get("label")
+        key = (
+            f"id:{case.test_case_id}"
+            if case.test_case_id
+            else (f"label:{label}" if isinstance(label, str) and label else None)
+        )
         if key is None:
             unkeyed += 1
         elif key in cases:
             duplicated += 1
         else:
-            cases[key] = tc
+            cases[key] = case
     if unkeyed:
         warnings.append(f"{unkeyed} test cases of the {name} batch run have neither id nor label and are not compared.")
     if duplicated:
@@ -186,11 +194,15 @@ def _batch_side(side: _Side) -> BatchSide:
     )
 
 
-def _ref(tc: TestCasePayload) -> TestCaseRef:
-    return TestCaseRef(testCaseId=line(tc.testCaseId), label=line(tc.label))
+def _ref(case: TestCaseScan) -> TestCaseRef:
+    label = case.raw.get("label")
+    return TestCaseRef(testCaseId=line(case.test_case_id), label=line(label) if isinstance(label, str) else None)
 
 
-def _config_change(old: TestCasePayload, new: TestCasePayload) -> ConfigChange | None:
+def _config_change(old_case: TestCaseScan, new_case: TestCaseScan) -> ConfigChange | None:
+    if all(old_case.raw.get(name) == new_case.raw.get(name) for name in COMPARED_FIELDS):
+        return None  # the same JSON: nothing to parse
+    old, new = parse_test_case(old_case).value, parse_test_case(new_case).value
     changes = []
     for field in ("successCriteria", "userPrompt", "llmModel"):
         before, after = getattr(old, field), getattr(new, field)
@@ -219,21 +231,14 @@ def _mock_text(data: dict[str, str | None]) -> str:
     return clean_line("; ".join(f"{name}={value}" for name, value in data.items()), CHANGE_LIMIT)
 
 
-def _results(tc: TestCasePayload) -> tuple[int, int] | None:
-    found = find_attempt_records(tc)
-    if found is None:
+def _delta(old: TestCaseScan, new: TestCaseScan) -> TestCaseDelta | None:
+    if not old.has_records or not new.has_records:
         return None
-    verdicts = [record.passed for record in found.records]
-    return verdicts.count(True), verdicts.count(False)
-
-
-def _delta(old: TestCasePayload, new: TestCasePayload) -> TestCaseDelta | None:
-    before, after = _results(old), _results(new)
-    if before is None or after is None:
-        return None
+    before, after = (old.passed, old.failed), (new.passed, new.failed)
+    ref = _ref(new)
     return TestCaseDelta(
-        testCaseId=line(new.testCaseId),
-        label=line(new.label),
+        testCaseId=ref.testCaseId,
+        label=ref.label,
         basePassed=before[0],
         baseFailed=before[1],
         candidatePassed=after[0],

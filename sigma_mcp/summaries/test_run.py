@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from sigma_mcp.limits import DEFAULT_MAX_TURNS, MAX_TURNS
 from sigma_mcp.models import TestCasePayload, TestRunPayload, Turn
 from sigma_mcp.summaries.common import (
     BLOCK_LIMIT,
@@ -32,8 +33,6 @@ MOCK_VALUE_LIMIT = 500
 TRANSCRIPT_BUDGET = 12000
 """Characters of transcript in one result, shared by the turns shown."""
 TURN_LIMIT = 4000
-DEFAULT_MAX_TURNS = 20
-MAX_TURNS = 200
 
 
 class TurnSummary(OutputModel):

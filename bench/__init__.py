@@ -1,0 +1,1 @@
+"""The sigma-mcp benchmark suite: `python -m bench` (see docs/benchmarks.md)."""
