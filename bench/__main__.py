@@ -222,9 +222,13 @@ def run(quick: bool, repetitions: int) -> dict[str, Any]:
         ours, floor = Samples(), Samples()
         measure_startup(sigma_mcp_command(), env)  # warm the file cache for both
         measure_startup(minimal, env)
-        for _ in range(repetitions if quick else 3 * repetitions):
-            ours.add(measure_startup(sigma_mcp_command(), env))
-            floor.add(measure_startup(minimal, env))
+        for turn in range(repetitions if quick else 3 * repetitions):
+            if turn % 2:  # alternate which starts first, so that neither always follows the other
+                floor.add(measure_startup(minimal, env))
+                ours.add(measure_startup(sigma_mcp_command(), env))
+            else:
+                ours.add(measure_startup(sigma_mcp_command(), env))
+                floor.add(measure_startup(minimal, env))
         report["startup"] = {"sigma": ours, "minimal": floor, "ratio": paired_ratio(ours, floor)}
 
         with httpx.Client(headers={"X-API-Key": KEY}) as client:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigma_mcp import __version__
+
+if TYPE_CHECKING:
+    import argparse
 from sigma_mcp.config import MISSING_KEY_MESSAGE, Settings
 from sigma_mcp.errors import ConfigurationError, InvalidArgument, SigmaMindError
 from sigma_mcp.logs import configure_logging
@@ -33,6 +35,8 @@ EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="sigma-mcp",
         description=(
@@ -75,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    import argparse
+
     command: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=f"Print {summary}.")
     command.add_argument("--json", action="store_true", help="print the structured result as JSON")
     command.add_argument(
@@ -88,13 +94,15 @@ def _agent(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    settings = Settings.from_env(demo=args.demo)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # No arguments is how MCP clients start the server, every session: no argument parser to load then.
+    args = build_parser().parse_args(arguments) if arguments else None
+    settings = Settings.from_env(demo=bool(args and args.demo))
     redactor = Redactor([settings.api_key])
     configure_logging(settings.log_level, redactor)
     for notice in settings.notices:
         logger.warning(notice)
-    if args.command is None:
+    if args is None or args.command is None:
         serve(settings, redactor)
         return
     sys.exit(asyncio.run(run_command(settings, redactor, args)))

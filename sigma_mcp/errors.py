@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 
 _API_MESSAGE_LIMIT = 300
-_HTML_TAG = re.compile(r"<[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+_HTML_TAG = r"<[^>]*>"  # compiled at first use, not at start-up
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+"
 
 
 class SigmaMindError(Exception):
@@ -237,7 +237,7 @@ def api_message(response: httpx.Response) -> str:
     text = body.decode("utf-8", "replace")
     if "<html" in text.lower() or "<!doctype" in text.lower():
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        text = title.group(1) if title else _HTML_TAG.sub(" ", text)
+        text = title.group(1) if title else re.sub(_HTML_TAG, " ", text)
         return _clean(f"(an HTML page) {text}", _API_MESSAGE_LIMIT)
     return _clean(text, _API_MESSAGE_LIMIT)
 
@@ -276,5 +276,5 @@ def _describe(exc: Exception) -> str:
 
 
 def _clean(text: str, limit: int) -> str:
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = " ".join(re.sub(_CONTROL, " ", text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -7,8 +7,8 @@ Start-up imports only what `initialize` and `tools/list` need: the tools' output
 first call (see `operations`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: the SDK reads the tools' parameter annotations several
+# times while registering them, and evaluating them from strings each time slows start-up.
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -114,12 +114,12 @@ class AppState:
 
     settings: Settings
     redactor: Redactor
-    transport: httpx.AsyncBaseTransport | None = None
-    retry: RetryPolicy | None = None
-    _client: SigmaMindClient | None = None
+    transport: "httpx.AsyncBaseTransport | None" = None
+    retry: "RetryPolicy | None" = None
+    _client: "SigmaMindClient | None" = None
 
     @property
-    def client(self) -> SigmaMindClient:
+    def client(self) -> "SigmaMindClient":
         if self._client is None:
             from sigma_mcp.client import SigmaMindClient
 
@@ -308,8 +308,8 @@ def create_server(
     settings: Settings,
     *,
     redactor: Redactor | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    retry: RetryPolicy | None = None,
+    transport: "httpx.AsyncBaseTransport | None" = None,
+    retry: "RetryPolicy | None" = None,
 ) -> MCPServer[AppState]:
     """Build the MCP server. `transport` and `retry` are passed to the `SigmaMindClient`."""
     redactor = redactor or Redactor([settings.api_key])
@@ -387,7 +387,7 @@ def _state(ctx: Context[AppState]) -> AppState:
 
 
 async def _run(
-    app: AppState, tool: str, ids: dict[str, Any], call: Callable[[], Awaitable[Answer[Any]]]
+    app: AppState, tool: str, ids: dict[str, Any], call: Callable[[], Awaitable["Answer[Any]"]]
 ) -> CallToolResult:
     """Run one tool call: the result, or an `isError` result a model can act on; never a traceback."""
     started = time.perf_counter()
@@ -407,7 +407,7 @@ async def _run(
         logger.info("tool %s %s -> %s in %.0f ms", tool, shown, outcome, (time.perf_counter() - started) * 1000)
 
 
-async def _read(app: AppState, call: Callable[[], Awaitable[Answer[Any]]]) -> str:
+async def _read(app: AppState, call: Callable[[], Awaitable["Answer[Any]"]]) -> str:
     """Read a resource: its markdown, or an error with the same message a tool call would give."""
     try:
         return app.redactor.text((await call()).text)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 
-_CONTROL_EXCEPT_NEWLINE_TAB = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Patterns as text: `re` compiles each at its first use (and keeps it), not at start-up.
+_CONTROL_EXCEPT_NEWLINE_TAB = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+_CONTROL_ALL = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+"
+_SURROGATE = r"[\ud800-\udfff]"
 """Half of a character pair (JSON allows a lone "\\ud800"); it cannot be encoded, so it becomes U+FFFD."""
 _BACKTICKS = re.compile(r"`+")
 
 
 def clean_block(text: str, limit: int) -> str:
     """Multi-line third-party text: control and invisible characters removed, capped at `limit`."""
-    text = _CONTROL_EXCEPT_NEWLINE_TAB.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SURROGATE.sub("\ufffd", text)
+    text = re.sub(_CONTROL_EXCEPT_NEWLINE_TAB, "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(_SURROGATE, "\ufffd", text)
     return cap(text.strip(), limit)
 
 
@@ -22,7 +23,7 @@ def clean_line(text: str, limit: int) -> str:
     """One-line third-party text (names, labels, ids): control characters become spaces."""
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return cap(text, limit)  # the usual case: nothing to clean (no control, format or odd space)
-    return cap(" ".join(_SURROGATE.sub("\ufffd", _CONTROL_ALL.sub(" ", text)).split()), limit)
+    return cap(" ".join(re.sub(_SURROGATE, "\ufffd", re.sub(_CONTROL_ALL, " ", text)).split()), limit)
 
 
 def cap(text: str, limit: int) -> str:
