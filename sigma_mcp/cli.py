@@ -110,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def serve(settings: Settings, redactor: Redactor) -> None:
     """Run the MCP server over stdio until the client closes it."""
+    import anyio
+
     from sigma_mcp.server import create_server  # the MCP SDK is only loaded when serving
+    from sigma_mcp.stdio import serve_stdio
 
     for problem in settings.problems:
         logger.warning("%s Every tool call will report this until it is fixed.", problem)
@@ -118,7 +121,7 @@ def serve(settings: Settings, redactor: Redactor) -> None:
         logger.warning(MISSING_KEY_MESSAGE)
     logger.info("sigma-mcp %s serving on stdio (%r)", __version__, settings)
     with contextlib.suppress(KeyboardInterrupt):
-        create_server(settings, redactor=redactor).run("stdio")
+        anyio.run(serve_stdio, create_server(settings, redactor=redactor))
 
 
 async def run_command(settings: Settings, redactor: Redactor, args: argparse.Namespace) -> int:
