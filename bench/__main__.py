@@ -19,8 +19,10 @@ import compileall
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,6 +166,34 @@ def measure_startup(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def startup_instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions executed from spawn to `tools/list` answered and exit, counted by callgrind: a
+    figure that the machine's speed and load do not move."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        process = subprocess.Popen(
+            [shutil.which("valgrind") or "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        session = StdioSession.__new__(StdioSession)
+        session.process, session._next, session.started = process, 0, time.perf_counter()
+        session.request("initialize", INITIALIZE)
+        session.send("notifications/initialized", notify=True)
+        session.request("tools/list")
+        assert process.stdin is not None
+        assert process.stderr is not None
+        process.stdin.close()
+        err = process.stderr.read().decode()
+        process.wait(timeout=600)
+    for line in err.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    raise RuntimeError(f"callgrind reported no count: {err[-500:]}")
+
+
 def direct(client: httpx.Client, url: str, batch_id: str) -> float:
     started = time.perf_counter()
     response = client.get(f"{url}/v1/batch-runs/{batch_id}", params={"agentId": AGENT_ID})
@@ -208,7 +238,7 @@ def compile_bytecode() -> None:
     compileall.compile_dir(ROOT / "sigma_mcp", quiet=1)
 
 
-def run(quick: bool, repetitions: int) -> dict[str, Any]:
+def run(quick: bool, repetitions: int, instructions: bool = False) -> dict[str, Any]:
     compile_bytecode()
     large = "batch_100" if quick else "batch_10000"
     batches = ["batch_1", "batch_100"] + ([] if quick else ["batch_10000"])
@@ -230,6 +260,9 @@ def run(quick: bool, repetitions: int) -> dict[str, Any]:
                 ours.add(measure_startup(sigma_mcp_command(), env))
                 floor.add(measure_startup(minimal, env))
         report["startup"] = {"sigma": ours, "minimal": floor, "ratio": paired_ratio(ours, floor)}
+        if instructions:
+            counted = (startup_instructions(sigma_mcp_command(), env), startup_instructions(minimal, env))
+            report["startup"]["instructions"] = counted
 
         with httpx.Client(headers={"X-API-Key": KEY}) as client:
             session = StdioSession(sigma_mcp_command(), env)
@@ -306,11 +339,20 @@ def render(report: dict[str, Any], repetitions: int) -> str:
     def met(ok: bool) -> str:
         return "yes" if ok else "**no**"
 
+    counted = startup.get("instructions")
     rows = [
         "| Measure | sigma-mcp | Reference | Result | Target | Met |",
         "|---|---|---|---|---|---|",
         f"| Start-up: spawn → `initialize` → `tools/list` | {startup['sigma'].s()} | {startup['minimal'].s()} "
         f"(one-tool `MCPServer`) | ratio {startup['ratio']:.3f} | ≤ 1.05 | {met(startup['ratio'] <= 1.05)} |",
+        *(
+            [
+                f"| Start-up, instructions executed (callgrind) | {counted[0] / 1e9:.3f} G | {counted[1] / 1e9:.3f} G "
+                f"| ratio {counted[0] / counted[1]:.3f} | ≤ 1.05 | {met(counted[0] / counted[1] <= 1.05)} |"
+            ]
+            if counted
+            else []
+        ),
         f"| Call overhead: `get_batch_run`, 1 test case, over stdio | {call['sigma'].ms()} | {call['direct'].ms()} "
         f"(GET + JSON parse) | +{call['added'] * 1000:.2f} ms | ≤ 3 ms | {met(call['added'] <= 0.003)} |",
         f"| Large batch: {size} test cases | {large['sigma'].ms()} | {large['direct'].ms()} (GET + JSON parse) "
@@ -361,9 +403,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the smoke pass: small sizes, one repetition")
     parser.add_argument("--repetitions", type=int, default=9, help="repetitions of each timed measure (≥ 5)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions each server executes to start (needs valgrind; about two minutes)",
+    )
     args = parser.parse_args()
     repetitions = 1 if args.quick else max(5, args.repetitions)
-    report = run(args.quick, repetitions)
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind")
+    report = run(args.quick, repetitions, args.instructions)
     print(render(report, repetitions))
     if args.json:
         Path(args.json).write_text(json.dumps(report, default=lambda s: s.values, indent=1))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from types import TracebackType
 
 import anyio
@@ -25,7 +26,7 @@ from sigma_mcp.errors import (
     error_for_transport,
     too_large,
 )
-from sigma_mcp.models import BatchRunPage, BatchRunPayload, M, Parsed, TestRunPayload, parse_object
+from sigma_mcp.models import M, Parsed, parse_object
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.retry import RetryPolicy
 
@@ -36,6 +37,21 @@ ERROR_BODY_LIMIT = 64 * 1024
 """Bytes of an error answer read for its message; the rest is not read."""
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Body:
+    """An answer's body, redacted, and what it was asked for (for messages about it)."""
+
+    content: bytes
+    target: Target
+
+    def parse(self, model: type[M]) -> Parsed[M]:
+        """The body as `model` (see `models.parse_object`)."""
+        started = time.perf_counter()
+        parsed = parse_object(model, self.content, self.target)
+        logger.debug("parsed %d bytes in %.0f ms", len(self.content), _ms(started))
+        return parsed
 
 
 class SigmaMindClient:
@@ -78,8 +94,8 @@ class SigmaMindClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def get_batch_run(self, batch_id: str, agent_id: str) -> Parsed[BatchRunPayload]:
-        """`GET /v1/batch-runs/{batchId}?agentId={agentId}`; ids must already be validated."""
+    async def get_batch_run(self, batch_id: str, agent_id: str) -> Body:
+        """The body of `GET /v1/batch-runs/{batchId}?agentId={agentId}`; ids must already be validated."""
         target = Target(
             description=f"batch run '{batch_id}' of agent '{agent_id}'",
             not_found_hint=(
@@ -88,10 +104,9 @@ class SigmaMindClient:
                 "belong to that agent."
             ),
         )
-        body = await self._get(f"/v1/batch-runs/{batch_id}", {"agentId": agent_id}, target)
-        return _parse(BatchRunPayload, body, target)
+        return Body(await self._get(f"/v1/batch-runs/{batch_id}", {"agentId": agent_id}, target), target)
 
-    async def get_test_run(self, job_id: str, batch_id: str, agent_id: str) -> Parsed[TestRunPayload]:
+    async def get_test_run(self, job_id: str, batch_id: str, agent_id: str) -> Body:
         """`GET /v1/test-runs/{jobId}?batchId=&agentId=`; ids must already be validated."""
         target = Target(
             description=f"attempt '{job_id}' of batch run '{batch_id}' (agent '{agent_id}')",
@@ -101,18 +116,18 @@ class SigmaMindClient:
                 "batch run it belongs to, and agentId that batch run's agent."
             ),
         )
-        body = await self._get(f"/v1/test-runs/{job_id}", {"batchId": batch_id, "agentId": agent_id}, target)
-        return _parse(TestRunPayload, body, target)
+        return Body(
+            await self._get(f"/v1/test-runs/{job_id}", {"batchId": batch_id, "agentId": agent_id}, target), target
+        )
 
-    async def list_batch_runs(self, agent_id: str, page: int, size: int) -> Parsed[BatchRunPage]:
+    async def list_batch_runs(self, agent_id: str, page: int, size: int) -> Body:
         """`GET /v1/batch-runs?agentId=&page=&size=`, newest first; the id must already be validated."""
         target = Target(
             description=f"batch runs of agent '{agent_id}'",
             not_found_hint="Check agentId: it is the id shown on the agent's page in the SigmaMind dashboard.",
         )
         params = {"agentId": agent_id, "page": str(page), "size": str(size)}
-        body = await self._get("/v1/batch-runs", params, target)
-        return _parse(BatchRunPage, body, target)
+        return Body(await self._get("/v1/batch-runs", params, target), target)
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
         """The body of a successful GET, retried per `RetryPolicy` within the total deadline."""
@@ -172,13 +187,6 @@ class SigmaMindClient:
             answered = httpx.Response(response.status_code, headers=kept, content=body)
             raise error_for_response(answered, target, base_url=self.base_url)
         return body
-
-
-def _parse(model: type[M], body: bytes, target: Target) -> Parsed[M]:
-    started = time.perf_counter()
-    parsed = parse_object(model, body, target)
-    logger.debug("parsed %d bytes in %.0f ms", len(body), _ms(started))
-    return parsed
 
 
 def _ms(started: float) -> float:

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 import anyio
 
-from sigma_mcp.client import SigmaMindClient
+from sigma_mcp.client import Body, SigmaMindClient
 from sigma_mcp.errors import NotInBatchRun, SigmaMindError
 from sigma_mcp.ids import check_count, check_id
 from sigma_mcp.limits import (
@@ -27,7 +27,7 @@ from sigma_mcp.limits import (
     MAX_TURNS,
     TEST_CASE_ID_EXAMPLE,
 )
-from sigma_mcp.models import BatchRunPayload, Parsed
+from sigma_mcp.models import BatchRunPage, BatchRunPayload, TestRunPayload, without_collector
 from sigma_mcp.render.batch_run import render_batch_run, test_case_size
 from sigma_mcp.render.batch_runs import render_batch_run_list
 from sigma_mcp.render.comparison import render_comparison
@@ -66,22 +66,25 @@ async def get_batch_run(
     offset = check_count("offset", offset, minimum=0, maximum=MAX_OFFSET)
     limit = None if limit is None else check_count("limit", limit, minimum=1, maximum=MAX_PAGE)
     test_case_id = None if test_case_id is None else check_id("testCaseId", test_case_id, example=TEST_CASE_ID_EXAMPLE)
-    parsed = await client.get_batch_run(batch_id, agent_id)
+    body = await client.get_batch_run(batch_id, agent_id)
 
-    def build(most: int) -> BatchRunSummary:
-        return summarize_batch_run(
-            parsed.value,
-            batch_id=batch_id,
-            agent_id=agent_id,
-            source=_source(client),
-            ignored=parsed.ignored,
-            window=Window(offset=offset, limit=most, test_case_id=test_case_id),
-            text_cost=test_case_size,
-        )
+    def work() -> Answer[BatchRunSummary]:
+        parsed = body.parse(BatchRunPayload)
 
-    started = time.perf_counter()
-    answer = _fit(build, render_batch_run, limit or MAX_PAGE, lambda summary: len(summary.testCases))
-    logger.debug("summarised and rendered in %.0f ms", (time.perf_counter() - started) * 1000)
+        def build(most: int) -> BatchRunSummary:
+            return summarize_batch_run(
+                parsed.value,
+                batch_id=batch_id,
+                agent_id=agent_id,
+                source=_source(client),
+                ignored=parsed.ignored,
+                window=Window(offset=offset, limit=most, test_case_id=test_case_id),
+                text_cost=test_case_size,
+            )
+
+        return _fit(build, render_batch_run, limit or MAX_PAGE, lambda summary: len(summary.testCases))
+
+    answer = _answer(work)
     if test_case_id is not None and not answer.summary.testCases and not answer.summary.testCasesNotShown:
         raise NotInBatchRun(
             f"Batch run {batch_id} has no test case with testCaseId {test_case_id} (it has "
@@ -105,26 +108,31 @@ async def get_test_run(
     agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
     max_turns = check_count("maxTurns", max_turns, minimum=1, maximum=MAX_TURNS)
     turn_offset = None if turn_offset is None else check_count("turnOffset", turn_offset, minimum=0, maximum=MAX_OFFSET)
-    parsed = await client.get_test_run(job_id, batch_id, agent_id)
+    body = await client.get_test_run(job_id, batch_id, agent_id)
 
-    def build(most: int, compact: bool = False) -> TestRunSummary:
-        return summarize_test_run(
-            parsed.value,
-            job_id=job_id,
-            batch_id=batch_id,
-            agent_id=agent_id,
-            source=_source(client),
-            ignored=parsed.ignored,
-            window=TurnWindow(max_turns=most, offset=turn_offset, compact=compact),
+    def work() -> Answer[TestRunSummary]:
+        parsed = body.parse(TestRunPayload)
+
+        def build(most: int, compact: bool = False) -> TestRunSummary:
+            return summarize_test_run(
+                parsed.value,
+                job_id=job_id,
+                batch_id=batch_id,
+                agent_id=agent_id,
+                source=_source(client),
+                ignored=parsed.ignored,
+                window=TurnWindow(max_turns=most, offset=turn_offset, compact=compact),
+            )
+
+        return _fit(
+            build,
+            render_test_run,
+            max_turns,
+            lambda summary: len(summary.conversation),
+            compact=lambda: build(max_turns, compact=True),
         )
 
-    return _fit(
-        build,
-        render_test_run,
-        max_turns,
-        lambda summary: len(summary.conversation),
-        compact=lambda: build(max_turns, compact=True),
-    )
+    return _answer(work)
 
 
 async def list_batch_runs(
@@ -133,20 +141,25 @@ async def list_batch_runs(
     agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
     page = check_count("page", page, minimum=0, maximum=MAX_LIST_PAGE)
     size = check_count("size", size, minimum=1, maximum=MAX_PAGE_SIZE)
-    parsed = await client.list_batch_runs(agent_id, page, size)
+    body = await client.list_batch_runs(agent_id, page, size)
 
-    def build(most: int) -> BatchRunListSummary:
-        return summarize_batch_run_page(
-            parsed.value,
-            agent_id=agent_id,
-            page=page,
-            size=size,
-            source=_source(client),
-            ignored=parsed.ignored,
-            max_rows=most,
-        )
+    def work() -> Answer[BatchRunListSummary]:
+        parsed = body.parse(BatchRunPage)
 
-    return _fit(build, render_batch_run_list, size, lambda summary: len(summary.batchRuns))
+        def build(most: int) -> BatchRunListSummary:
+            return summarize_batch_run_page(
+                parsed.value,
+                agent_id=agent_id,
+                page=page,
+                size=size,
+                source=_source(client),
+                ignored=parsed.ignored,
+                max_rows=most,
+            )
+
+        return _fit(build, render_batch_run_list, size, lambda summary: len(summary.batchRuns))
+
+    return _answer(work)
 
 
 async def compare(
@@ -155,31 +168,36 @@ async def compare(
     agent_id = check_id("agentId", agent_id, example=AGENT_ID_EXAMPLE)
     base_batch_id = check_id("baseBatchId", base_batch_id, example=BATCH_ID_EXAMPLE)
     candidate_batch_id = check_id("candidateBatchId", candidate_batch_id, example=BATCH_ID_EXAMPLE)
-    base, candidate = await _fetch_both(client, agent_id, base_batch_id, candidate_batch_id)
+    base_body, candidate_body = await _fetch_both(client, agent_id, base_batch_id, candidate_batch_id)
 
-    def build(most: int) -> ComparisonSummary:
-        return compare_batch_runs(
-            base.value,
-            candidate.value,
-            agent_id=agent_id,
-            base_batch_id=base_batch_id,
-            candidate_batch_id=candidate_batch_id,
-            source=_source(client),
-            ignored=[
-                *(f"base: {note}" for note in base.ignored),
-                *(f"candidate: {note}" for note in candidate.ignored),
-            ],
-            max_listed=most,
-        )
+    def work() -> Answer[ComparisonSummary]:
+        base, candidate = base_body.parse(BatchRunPayload), candidate_body.parse(BatchRunPayload)
 
-    return _fit(build, render_comparison, MAX_LISTED, _listed)
+        def build(most: int) -> ComparisonSummary:
+            return compare_batch_runs(
+                base.value,
+                candidate.value,
+                agent_id=agent_id,
+                base_batch_id=base_batch_id,
+                candidate_batch_id=candidate_batch_id,
+                source=_source(client),
+                ignored=[
+                    *(f"base: {note}" for note in base.ignored),
+                    *(f"candidate: {note}" for note in candidate.ignored),
+                ],
+                max_listed=most,
+            )
+
+        return _fit(build, render_comparison, MAX_LISTED, _listed)
+
+    return _answer(work)
 
 
 async def _fetch_both(
     client: SigmaMindClient, agent_id: str, base_batch_id: str, candidate_batch_id: str
-) -> tuple[Parsed[BatchRunPayload], Parsed[BatchRunPayload]]:
+) -> tuple[Body, Body]:
     """Both batch runs, fetched at the same time; the base's failure is reported first."""
-    results: dict[str, Parsed[BatchRunPayload] | SigmaMindError] = {}
+    results: dict[str, Body | SigmaMindError] = {}
 
     async def fetch(side: str, batch_id: str) -> None:
         try:
@@ -196,6 +214,15 @@ async def _fetch_both(
     if isinstance(candidate, SigmaMindError):
         raise candidate.amended(prefix="Could not fetch the candidate batch run: ")
     return base, candidate
+
+
+def _answer(work: Callable[[], Answer[S]]) -> Answer[S]:
+    """Parse, summarise and render: one synchronous stretch, with the cycle collector paused until the
+    parsed body is gone (see `models.without_collector`)."""
+    started = time.perf_counter()
+    answer = without_collector(work)
+    logger.debug("parsed, summarised and rendered in %.0f ms", (time.perf_counter() - started) * 1000)
+    return answer
 
 
 def _source(client: SigmaMindClient) -> Source:

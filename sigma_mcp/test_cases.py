@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigma_mcp.models import Parsed, TestCasePayload, paused_gc, validate_tolerant
+from sigma_mcp.models import Parsed, TestCasePayload, validate_tolerant
 
 ATTEMPT_MARKERS = frozenset({"jobId", "isSuccessful", "isSuccesful", "remarks"})
 KNOWN_FIELDS = frozenset(TestCasePayload.model_fields)
@@ -57,12 +57,11 @@ def scan_test_cases(values: Sequence[Any]) -> tuple[list[TestCaseScan], list[str
     """A scan of every test case that is an object; a note for every entry that is not."""
     scans: list[TestCaseScan] = []
     notes: list[str] = []
-    with paused_gc():
-        for index, raw in enumerate(values):
-            if isinstance(raw, dict):
-                scans.append(_scan(index, raw))
-            else:
-                notes.append(f"testCases[{index}] (not an object)")
+    for index, raw in enumerate(values):
+        if isinstance(raw, dict):
+            scans.append(_scan(index, raw))
+        else:
+            notes.append(f"testCases[{index}] (not an object)")
     return scans, notes
 
 
@@ -93,7 +92,10 @@ def _scan(index: int, raw: dict[str, Any]) -> TestCaseScan:
         if key in KNOWN_FIELDS:
             continue
         records = raw[key]
-        if type(records) is not list or not _holds_attempts(records):
+        if type(records) is not list or not records:
+            continue
+        first = records[0]
+        if (type(first) is not dict or ATTEMPT_MARKERS.isdisjoint(first)) and not _holds_attempts(records):
             continue
         has_records = True
         for record in records:
