@@ -1,7 +1,7 @@
 """Serving MCP over this process's stdin and stdout, without a thread hop per message.
 
 The SDK's stdio transport reads and writes through worker threads (anyio's file wrappers): three thread
-hops for every call, most of a millisecond each round trip (docs/benchmarks.md). Here the event loop
+hops for every call, about a third of a trivial tool's round trip (docs/benchmarks.md). Here the event loop
 watches the same pipes itself. Everything else is the SDK's: `stdio_server` frames and parses the
 messages, and the server runs exactly as `MCPServer.run_stdio_async` runs it.
 
