@@ -131,8 +131,7 @@ class SigmaMindClient:
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
         """The body of a successful GET, retried per `RetryPolicy` within the total deadline."""
-        self.settings.check_ready()
-        key = None if self.settings.demo else self.settings.api_key
+        key, from_header = self.settings.credentials()
         headers = {"X-API-Key": key} if key else {}
         deadline = anyio.current_time() + self.settings.timeout
         attempt = 0
@@ -141,7 +140,7 @@ class SigmaMindClient:
             started = time.perf_counter()
             try:
                 with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
-                    return await self._attempt(path, params, headers, target)
+                    return await self._attempt(path, params, headers, target, from_header)
             except TimeoutError:
                 error: SigmaMindError = deadline_exceeded(self.base_url, self.settings.timeout)
             except httpx.TransportError as exc:
@@ -161,7 +160,9 @@ class SigmaMindClient:
                 raise error.amended(suffix=f" (Tried {attempt} times.)" if attempt > 1 else "")
             await self.retry.sleep(wait)
 
-    async def _attempt(self, path: str, params: dict[str, str], headers: dict[str, str], target: Target) -> bytes:
+    async def _attempt(
+        self, path: str, params: dict[str, str], headers: dict[str, str], target: Target, key_from_header: bool
+    ) -> bytes:
         """One GET: the body of a 2xx answer, read up to the size cap; any other answer raised."""
         started = time.perf_counter()
         cap = self.settings.max_response_bytes
@@ -185,7 +186,7 @@ class SigmaMindClient:
         if not response.is_success:
             kept = [(name, self.redactor.text(value)) for name, value in response.headers.items()]
             answered = httpx.Response(response.status_code, headers=kept, content=body)
-            raise error_for_response(answered, target, base_url=self.base_url)
+            raise error_for_response(answered, target, base_url=self.base_url, key_from_header=key_from_header)
         return body
 
 

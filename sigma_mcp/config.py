@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sigma_mcp.errors import ConfigurationError
+from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key
 from sigma_mcp.redaction import SHORT_SECRET
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
@@ -42,6 +43,12 @@ MISSING_KEY_MESSAGE = (
     "MCP client's configuration), then restart the server. To try sigma-mcp without a key, "
     "start it with --demo."
 )
+MISSING_REQUEST_KEY_MESSAGE = (
+    f"This shared sigma-mcp server has no {API_KEY_VAR} of its own, and the request carried no key. Send "
+    f"your SigmaMind API key (dashboard: API Keys, the Production API key) in the {REQUEST_KEY_HEADER} header "
+    "of every MCP request: in your MCP client's configuration, add it under \"headers\" next to the server's "
+    "URL. Or ask whoever runs the server to set " + API_KEY_VAR + "."
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class Settings:
     demo: bool = False
     max_response_bytes: int = int(DEFAULT_MAX_RESPONSE_MB * 1_000_000)
     """Answers larger than this are refused unread."""
+    request_keys: bool = False
+    """Without a key of its own, take each request's key from its X-SigmaMind-Api-Key header (HTTP)."""
     problems: tuple[str, ...] = ()
     """Configuration errors that make every API call fail until they are fixed."""
     notices: tuple[str, ...] = ()
@@ -130,12 +139,23 @@ class Settings:
 
     def check_ready(self) -> None:
         """Raise `ConfigurationError` unless an API call can be made with these settings."""
+        self.credentials()
+
+    def credentials(self) -> tuple[str | None, bool]:
+        """The key to send for the request being handled (None in demo mode), and whether it is the
+        request's own (from its header) rather than the server's; `ConfigurationError` when there is none."""
         if self.demo:
-            return
+            return None, False
         if self.problems:
             raise ConfigurationError(" ".join(self.problems))
-        if not self.api_key:
-            raise ConfigurationError(MISSING_KEY_MESSAGE)
+        if self.api_key:
+            return self.api_key, False
+        key = current_request_key() if self.request_keys else None
+        if key is None:
+            raise ConfigurationError(MISSING_REQUEST_KEY_MESSAGE if self.request_keys else MISSING_KEY_MESSAGE)
+        if key.problem is not None or key.value is None:
+            raise ConfigurationError(key.problem or MISSING_REQUEST_KEY_MESSAGE)
+        return key.value, True
 
 
 def parse_base_url(raw: str | None) -> tuple[str, str | None]:

@@ -91,6 +91,11 @@ class UpstreamUnreachable(UpstreamError):
     """No connection could be made."""
 
 
+class UpstreamTLSError(UpstreamUnreachable):
+    """The TLS handshake failed (an untrusted certificate, a proxy that intercepts TLS, plain HTTP on an
+    https URL): trying again cannot help."""
+
+
 class UpstreamInvalidResponse(UpstreamError):
     """An answer that is not what the API promises: not JSON, not an object, a redirect."""
 
@@ -109,24 +114,33 @@ class Target:
     """What to check when the API answers 404."""
 
 
-def error_for_response(response: httpx.Response, target: Target, *, base_url: str) -> UpstreamError:
-    """Map a non-2xx response to the exception the caller should see."""
+def error_for_response(
+    response: httpx.Response, target: Target, *, base_url: str, key_from_header: bool = False
+) -> UpstreamError:
+    """Map a non-2xx response to the exception the caller should see. `key_from_header`: the key was the
+    request's own (X-SigmaMind-Api-Key), not the server's SIGMAMIND_API_KEY."""
     status = response.status_code
     reason = f"HTTP {status}{' ' + response.reason_phrase if response.reason_phrase else ''}"
     detail = api_message(response)
     said = f" The API said: {detail}" if detail else ""
+    if key_from_header:
+        key, holder, then = (
+            "the API key sent in X-SigmaMind-Api-Key",
+            "the key you send",
+            "update it in your MCP client's configuration",
+        )
+    else:
+        key, holder, then = "the API key", "SIGMAMIND_API_KEY", "restart the MCP server"
     error: UpstreamError
     if status == 401:
         error = UpstreamAuthError(
-            f"SigmaMind rejected the API key ({reason}). Check that SIGMAMIND_API_KEY holds a valid, "
-            "unrevoked Production API key from the SigmaMind dashboard (API Keys), then restart the "
-            f"MCP server.{said}"
+            f"SigmaMind rejected {key} ({reason}). Check that {holder} is a valid, unrevoked Production API "
+            f"key from the SigmaMind dashboard (API Keys), then {then}.{said}"
         )
     elif status == 403:
         error = UpstreamAuthError(
-            f"The API key has no access to the {target.description} ({reason}). Check that "
-            "SIGMAMIND_API_KEY is a key of the workspace that owns this agent, and that the ids are "
-            f"right.{said}"
+            f"{key[0].upper()}{key[1:]} has no access to the {target.description} ({reason}). Check that "
+            f"{holder} is a key of the workspace that owns this agent, and that the ids are right.{said}"
         )
     elif status == 404:
         error = UpstreamNotFound(f"SigmaMind has no {target.description} ({reason}). {target.not_found_hint}{said}")
@@ -170,6 +184,13 @@ def error_for_transport(exc: httpx.TransportError, *, base_url: str, timeout: fl
             f"Could not {phase} SigmaMind at {base_url} within {format_seconds(timeout)} "
             "(SIGMAMIND_TIMEOUT). Try again; if it keeps happening, check SIGMAMIND_BASE_URL and "
             "your network, or raise SIGMAMIND_TIMEOUT for very large batch runs."
+        )
+    tls = _tls_failure(exc)
+    if tls is not None:
+        return UpstreamTLSError(
+            f"The TLS connection to SigmaMind at {base_url} failed ({tls}). If your network inspects TLS (a "
+            "corporate proxy), point SSL_CERT_FILE at its CA certificate bundle; otherwise check "
+            "SIGMAMIND_BASE_URL (https:// to an address that speaks TLS) and the machine's clock."
         )
     if isinstance(exc, httpx.ConnectError):
         return UpstreamUnreachable(
@@ -268,6 +289,25 @@ def format_seconds(seconds: float) -> str:
         value = round(seconds, 1) if seconds < 10 else math.ceil(seconds)
         return f"{value:g} second{'' if value == 1 else 's'}"
     return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """What went wrong in the TLS handshake behind `exc`, if that is what failed."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) and current.verify_message:
+            return _clean(f"certificate verify failed: {current.verify_message}", 200)
+        if isinstance(current, ssl.SSLError):
+            return _clean(str(current), 200)
+        current = current.__cause__ or current.__context__
+    text = str(exc)
+    if "[SSL" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+        return _clean(text, 200)
+    return None
 
 
 def _describe(exc: Exception) -> str:

@@ -3,6 +3,9 @@
 Bodies are redacted as they arrive from the API, before anything can shorten them; results, error
 messages, CLI output and log records are redacted again on the way out. A cut that falls inside a
 secret cannot leak its start either: any run of eight or more of its leading characters is masked.
+
+Besides the secrets it was given, every redactor masks the key of the request being handled, if it brought
+one (`keys`): in results, errors and log records alike.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from sigma_mcp.keys import request_secret
 
 REDACTED = "[REDACTED]"
 SHORT_SECRET = 16
@@ -43,10 +48,17 @@ class Redactor:
             self._short[secret] = re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")
 
     def __bool__(self) -> bool:
-        return bool(self._secrets)
+        return bool(self._secrets) or request_secret() is not None
+
+    def _now(self) -> tuple[str, ...]:
+        """The secrets to mask now: those given, and the current request's key (never short)."""
+        extra = request_secret()
+        if extra is None or extra in self._secrets:
+            return self._secrets
+        return tuple(sorted((*self._secrets, extra), key=len, reverse=True))
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
+        for secret in self._now():
             pattern = self._short.get(secret)
             if pattern is not None:
                 value = pattern.sub(REDACTED, value)
@@ -62,7 +74,7 @@ class Redactor:
 
         Short secrets are left to `text` and `json`: replacing them in raw JSON could break its structure.
         """
-        for secret in self._secrets:
+        for secret in self._now():
             if secret in self._short:
                 continue
             for spelling in {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}:
@@ -74,7 +86,7 @@ class Redactor:
     def json(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
         """A copy of a JSON-like value with secrets replaced in every string, and in every object key
         except those in `keep` (the names of our own schema's fields, which are never data)."""
-        if not self._secrets:
+        if not self:
             return value
         if isinstance(value, str):
             return self.text(value)

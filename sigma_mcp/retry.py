@@ -2,7 +2,8 @@
 
 At most three attempts in all; exponential backoff with jitter between them; the API's Retry-After
 honoured up to a cap, and a longer one returned at once as an error that says how long to wait.
-Only rate limiting, transient server errors, timeouts and connection failures are retried.
+Only rate limiting, transient server errors, timeouts and connection failures are retried (not a failed
+TLS handshake: it fails the same way every time).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sigma_mcp.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
     UpstreamTimeout,
+    UpstreamTLSError,
     UpstreamUnreachable,
 )
 
@@ -47,6 +49,8 @@ class RetryPolicy:
 
 
 def retryable(error: SigmaMindError) -> bool:
+    if isinstance(error, UpstreamTLSError):
+        return False
     if isinstance(error, UpstreamRateLimited | UpstreamTimeout | UpstreamUnreachable):
         return True
     return isinstance(error, UpstreamServerError) and error.status in RETRYABLE_STATUSES

@@ -85,7 +85,7 @@ def sigma_mcp_script() -> str:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a subprocess: this one without SIGMAMIND_* variables, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMAMIND_")}
+    """The environment for a subprocess: this one without SIGMAMIND_* and SIGMA_MCP_* variables, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGMAMIND_", "SIGMA_MCP_"))}
     env.update(extra)
     return env

@@ -1,0 +1,73 @@
+"""The SigmaMind key a request brings with it, for that request only.
+
+A shared HTTP server started without `SIGMAMIND_API_KEY` serves each user with their own key, sent in
+the `X-SigmaMind-Api-Key` header of each MCP request. The key lives in a context variable while that
+request is handled — the client sends it upstream, the redactor masks it in everything emitted — and
+nowhere else: it is never logged, never stored, and gone when the request ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+REQUEST_KEY_HEADER = "X-SigmaMind-Api-Key"
+MIN_LENGTH = 16
+"""Shorter keys are refused: a key that short could not be masked safely wherever it appears."""
+MAX_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """A key from the header, or why the header's value was refused (`problem`)."""
+
+    value: str | None = None
+    problem: str | None = None
+
+    def __repr__(self) -> str:
+        return "RequestKey(<refused>)" if self.problem else "RequestKey(<set>)"
+
+
+_current: ContextVar[RequestKey | None] = ContextVar("sigma_mcp_request_key", default=None)
+
+
+def current_request_key() -> RequestKey | None:
+    """The key of the request being handled, if it brought one."""
+    return _current.get()
+
+
+def request_secret() -> str | None:
+    """The request's key when it is one to mask in output (including a refused one, if it is long)."""
+    key = _current.get()
+    return key.value if key is not None else None
+
+
+@contextmanager
+def request_key(raw: str | None) -> Iterator[None]:
+    """Handle a request with the key from its header (`None`: it sent none)."""
+    token = _current.set(None if raw is None else parse_request_key(raw))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def parse_request_key(raw: str) -> RequestKey:
+    value = raw.strip()
+    if not value:
+        return RequestKey(problem=f"The {REQUEST_KEY_HEADER} header is empty. Send your SigmaMind API key in it.")
+    if not all(0x21 <= ord(ch) <= 0x7E for ch in value):
+        return RequestKey(
+            problem=f"The {REQUEST_KEY_HEADER} header holds spaces or non-ASCII characters, which no API key has. "
+            "Copy the key from the SigmaMind dashboard again and send it without quotes or extra characters."
+        )
+    if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
+        # Too short to mask safely, or absurdly long: refused, but masked anyway where it can be.
+        return RequestKey(
+            value=value if len(value) >= MIN_LENGTH else None,
+            problem=f"The {REQUEST_KEY_HEADER} header holds {len(value)} characters; an API key has between "
+            f"{MIN_LENGTH} and {MAX_LENGTH}. Send the whole key from the SigmaMind dashboard (API Keys).",
+        )
+    return RequestKey(value=value)
