@@ -156,6 +156,7 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
     import dataclasses
     import os
 
+    from sigma_mcp.config import is_loopback_host
     from sigma_mcp.http_server import AUTH_TOKEN_VAR, DEFAULT_HOST, DEFAULT_PORT, HttpConfig, listen
     from sigma_mcp.keys import REQUEST_KEY_HEADER
 
@@ -174,8 +175,6 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
             file=sys.stderr,
         )
         return EXIT_API_ERROR
-    import asyncio as _asyncio
-
     from sigma_mcp.http_server import serve_http as serve_forever
     from sigma_mcp.server import create_server
 
@@ -187,6 +186,11 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
             "No %s: each request must bring its user's own key in the %s header.",
             "SIGMAMIND_API_KEY",
             REQUEST_KEY_HEADER,
+        )
+    if not is_loopback_host(config.host.strip("[]")):
+        logger.warning(
+            "Serving plain HTTP beyond this machine: the bearer token and any API keys cross the network unencrypted. "
+            "Put a TLS-terminating reverse proxy (https) in front of it."
         )
     if config.wildcard and not config.allowed_hosts:
         logger.warning(
@@ -202,7 +206,7 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
 
     server = create_server(settings, redactor=redactor)
     with contextlib.suppress(KeyboardInterrupt):
-        _asyncio.run(serve_forever(server, config, sock, ready))
+        asyncio.run(serve_forever(server, config, sock, ready))
     return EXIT_OK
 
 

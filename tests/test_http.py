@@ -235,6 +235,8 @@ async def test_all_interfaces_with_a_token() -> None:
     assert answered.status_code == 200
     assert refused.status_code == 401
     assert "SIGMA_MCP_ALLOWED_HOSTS" in server.stderr()  # the warning about Host names
+    assert "Serving plain HTTP beyond this machine" in server.stderr()  # and the one about TLS
+    assert TOKEN not in server.stderr()
 
 
 # --- DNS-rebinding protection ---------------------------------------------------------------------------
