@@ -15,6 +15,7 @@ sockets), the SDK's own transport serves instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import stat
 import sys
@@ -23,6 +24,8 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
+
+logger = logging.getLogger(__name__)
 
 LINE_LIMIT = 256 * 1024 * 1024
 """The longest message line read (asyncio needs a bound; the SDK's readline has none)."""
@@ -60,13 +63,15 @@ class _Writer:
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Serve `server` over stdin and stdout until stdin closes."""
     if not (_watchable(0) and _watchable(1)):
+        logger.debug("stdin or stdout is not a pipe or socket: serving with the SDK's stdio transport")
         await server.run_stdio_async()
         return
     restore = _divert()
     try:
         reader, writer = await _connect(restore.read_fd, restore.write_fd)
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
         restore()
+        logger.debug("the event loop cannot watch stdin and stdout (%s): serving with the SDK's stdio transport", exc)
         await server.run_stdio_async()
         return
     try:

@@ -5,7 +5,7 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +89,31 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGMAMIND_", "SIGMA_MCP_"))}
     env.update(extra)
     return env
+
+
+@contextmanager
+def demo_over_http(token: str | None = None) -> Iterator[str]:
+    """`sigma-mcp --transport http --demo` on a free loopback port until the block ends; its /mcp URL."""
+    from tests.http_driver import http_server  # it imports this module
+
+    env = {"SIGMA_MCP_AUTH_TOKEN": token} if token else {}
+    with http_server("--host", "127.0.0.1", "--demo", env=env) as running:
+        yield running.url
+
+
+DEMO_HTTP_TOKEN = "tok_Vq8sN2xLw5Rk9Tz3Hm7Pc4Yd"
+"""The token of `http_url_with_token` (SIGMA_MCP_AUTH_TOKEN needs at least 16 characters)."""
+
+
+@pytest.fixture(scope="module")
+def http_url() -> Iterator[str]:
+    """A demo server over HTTP shared by a module's tests."""
+    with demo_over_http() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http_url_with_token() -> Iterator[str]:
+    """The same, requiring DEMO_HTTP_TOKEN."""
+    with demo_over_http(DEMO_HTTP_TOKEN) as url:
+        yield url

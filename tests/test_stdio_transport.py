@@ -4,8 +4,10 @@ protocol stream; and where stdin is not a pipe, the SDK's transport serves inste
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from tests.conftest import clean_env, sigma_mcp_script
@@ -68,17 +70,38 @@ def test_stray_output_goes_to_stderr(tmp_path: Path) -> None:
     assert b"stray write to fd 1" in err
 
 
-def test_stdin_that_is_not_a_pipe_falls_back_to_the_sdk_transport(tmp_path: Path) -> None:
-    requests = tmp_path / "requests.jsonl"
-    requests.write_text("".join(json.dumps(m) + "\n" for m in MESSAGES[:3]))
-    with requests.open("rb") as stdin:
-        completed = subprocess.run(
-            [sigma_mcp_script(), "--demo"], stdin=stdin, capture_output=True, env=clean_env(), timeout=60, check=False
-        )
-    assert completed.returncode == 0, completed.stderr
-    answers = lines(completed.stdout)
+def test_stdin_that_is_not_a_pipe_falls_back_to_the_sdk_transport() -> None:
+    # A terminal is neither a pipe nor a socket. Each request is answered before the next is written, and
+    # the end of input (^D) comes last: no request races it.
+    controller, terminal = os.openpty()
+    attributes = termios.tcgetattr(terminal)
+    attributes[3] &= ~termios.ECHO  # lines as typed, without echoing them back
+    termios.tcsetattr(terminal, termios.TCSANOW, attributes)
+    process = subprocess.Popen(
+        [sigma_mcp_script(), "--demo"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(SIGMAMIND_LOG_LEVEL="DEBUG"),
+    )
+    os.close(terminal)
+    assert process.stdout is not None
+    answers = []
+    try:
+        for message in MESSAGES[:3]:
+            os.write(controller, json.dumps(message).encode() + b"\n")
+            if "id" in message:
+                answers.append(json.loads(process.stdout.readline()))
+        os.write(controller, b"\x04")  # ^D at the start of a line: end of input
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert b"not a pipe or socket: serving with the SDK's stdio transport" in err
     assert [answer["id"] for answer in answers] == [1, 2]
-    tools = answers[1]["result"]["tools"]  # type: ignore[index]
+    tools = answers[1]["result"]["tools"]
     assert [tool["name"] for tool in tools] == [
         "get_batch_run",
         "get_test_run",
