@@ -148,7 +148,11 @@ class SigmaMindClient:
             except UpstreamError as exc:
                 error = exc
             wait = self.retry.delay(attempt, error)
-            logger.info(
+            if wait is not None and anyio.current_time() + wait >= deadline:
+                wait = None
+            # A retry is news at INFO; a final failure is already the tool call's own INFO line.
+            logger.log(
+                logging.DEBUG if wait is None else logging.INFO,
                 "GET %s attempt %d failed after %.0f ms: %s%s",
                 path,
                 attempt,
@@ -156,7 +160,7 @@ class SigmaMindClient:
                 type(error).__name__,
                 "" if wait is None else f"; retrying in {wait:.2f} s",
             )
-            if wait is None or anyio.current_time() + wait >= deadline:
+            if wait is None:
                 raise error.amended(suffix=f" (Tried {attempt} times.)" if attempt > 1 else "")
             await self.retry.sleep(wait)
 

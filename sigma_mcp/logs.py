@@ -9,6 +9,10 @@ from sigma_mcp.redaction import RedactingFilter, Redactor
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# Libraries whose INFO lines repeat ours (httpx: one per upstream request; the SDK: one per HTTP
+# session); below DEBUG they speak only of warnings and errors, so INFO is one line per tool call.
+CHATTY = ("httpx", "httpcore", "mcp")
+
 
 def configure_logging(level: str, redactor: Redactor) -> None:
     """Send all log records, ours and our dependencies', through one redacting stderr handler."""
@@ -20,3 +24,6 @@ def configure_logging(level: str, redactor: Redactor) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    number: int = logging.getLevelName(level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(number if number <= logging.DEBUG else max(number, logging.WARNING))

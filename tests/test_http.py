@@ -117,6 +117,8 @@ async def test_each_tool_call_logs_one_info_line_without_the_key(
     assert "batchId='batch_missing'" in lines[1]
     assert "-> UpstreamNotFound in " in lines[1]
     assert lines[1].endswith(" ms")
+    others = [line for line in server.stderr().splitlines() if " INFO " in line and line not in lines]
+    assert all(" uvicorn." in line for line in others), "besides the HTTP server's own lines, one per tool call"
     assert API_KEY not in server.stderr()
     assert API_KEY[:8] not in server.stderr()
 

@@ -3,6 +3,7 @@ never for a 4xx other than 429."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -35,6 +36,18 @@ def replies(api: FakeSigmaMind, *sequence: Reply) -> None:
 async def call(api: FakeSigmaMind, sleeps: Sleeps, settings: Settings | None = None) -> Any:
     async with connect(settings or settings_for(api), retry=RetryPolicy(sleep=sleeps, jitter=lambda: 0.5)) as client:
         return await client.call_tool("get_batch_run", ARGS)
+
+
+async def test_retries_are_logged_at_info_and_the_final_failure_only_at_debug(
+    api: FakeSigmaMind, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.handler = lambda seen: Reply(status=503)
+    with caplog.at_level(logging.DEBUG, logger="sigma_mcp"):
+        await call(api, Sleeps())
+    attempts = [(r.levelno, r.getMessage()) for r in caplog.records if " attempt " in r.getMessage()]
+    assert [level for level, _ in attempts] == [logging.INFO, logging.INFO, logging.DEBUG]
+    assert attempts[0][1].endswith("UpstreamServerError; retrying in 0.38 s")
+    assert attempts[2][1].endswith("UpstreamServerError")
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

@@ -77,5 +77,14 @@ def test_stdout_carries_only_protocol_messages(
     if level == "DEBUG":
         assert b" DEBUG " in session.stderr
         assert b"tool get_batch_run" in session.stderr
+    if level == "INFO":
+        lines = bytes(session.stderr).decode().splitlines()
+        assert len(lines) == 4, "one line at start-up, then one per tool call and no library's chatter"
+        assert "serving on stdio" in lines[0]
+        assert [line.split(" -> ")[1].split(" in ")[0] for line in lines[1:]] == [
+            "ok",
+            "UpstreamAuthError",
+            "InvalidArgument",
+        ]
     if level in ("ERROR", "CRITICAL"):
         assert session.stderr == b""
