@@ -6,8 +6,10 @@ Every request is a read-only GET to the configured base URL, carrying `X-API-Key
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import time
+import urllib.request
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -54,6 +56,16 @@ class Body:
         return parsed
 
 
+class NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Keep no cookie and send none: every request stands on its own key alone."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
+        return False
+
+
 class SigmaMindClient:
     """Read-only access to the SigmaMind API."""
 
@@ -77,6 +89,9 @@ class SigmaMindClient:
             timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             follow_redirects=False,
+            # One client serves every caller (over HTTP, each with their own key): a cookie one
+            # caller's answer set must never ride along with another's request.
+            cookies=http.cookiejar.CookieJar(policy=NoCookies()),
             transport=demo_transport() if settings.demo else transport,
             # Proxies and CA settings from the environment apply to the real API, never to a
             # loopback test server.

@@ -340,6 +340,21 @@ async def test_the_servers_own_key_wins_over_a_request_key(
     assert [seen.headers["x-api-key"] for seen in api.requests] == [API_KEY]
 
 
+async def test_no_cookie_rides_from_one_users_request_to_anothers(api: FakeSigmaMind) -> None:
+    def handler(seen: Seen) -> Reply:
+        owner = seen.headers["x-api-key"][-4:]
+        return Reply.json(make_batch_run(1, batch_id=BATCH), headers={"Set-Cookie": f"session=user-of-{owner}; Path=/"})
+
+    api.handler = handler
+    alice, bob = "sk_alice_abcdefghijklmnopAAAA", "sk_bob_abcdefghijklmnopqrBBBB"
+    with http_server(env={"SIGMAMIND_BASE_URL": api.url}) as server:
+        for key in (alice, bob, alice):
+            answer = await post(server.url, tool_call(1, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: key})
+            assert answer.json()["result"]["isError"] is False
+    assert [seen.headers["x-api-key"] for seen in api.requests] == [alice, bob, alice]
+    assert [seen.headers.get("cookie") for seen in api.requests] == [None, None, None]
+
+
 async def test_concurrent_requests_keep_their_own_keys(api: FakeSigmaMind) -> None:
     def handler(seen: Seen) -> Reply:
         body = make_batch_run(1, batch_id=BATCH)
