@@ -24,6 +24,7 @@ from sigma_mcp.errors import (
     UpstreamUnreachable,
 )
 from sigma_mcp.redaction import SHORT_SECRET, Redactor
+from sigma_mcp.summaries.batch_runs import NO_DATA_LIST
 
 PROBE_AGENT = "sigma-mcp-check"
 """The agent id asked for when no --agent is given: no agent has it, so no data is read."""
@@ -70,6 +71,10 @@ async def run_check(settings: Settings, redactor: Redactor, agent_id: str | None
         return report
     elapsed = time.perf_counter() - started
     if not settings.demo:
+        if NO_DATA_LIST in answer.summary.warnings:
+            report.ok(f"{settings.base_url} answered in {elapsed * 1000:.0f} ms.")
+            report.fail(_not_sigmamind("a JSON object without the 'data' list of SigmaMind's batch-run listing"))
+            return report
         report.ok(f"SigmaMind answered at {settings.base_url} in {elapsed * 1000:.0f} ms.")
         report.ok("The API key was accepted.")
     if agent_id is not None:
@@ -138,11 +143,22 @@ def _failure(exc: SigmaMindError, settings: Settings, agent_id: str | None, repo
         else:
             report.fail(f"No access: {exc.message}")
     elif agent_id is None and isinstance(exc, UpstreamNotFound | UpstreamRejected):
-        # The API looked past the key to the (made-up) agent id: the key itself was accepted.
         report.ok(f"{where} answered in {elapsed * 1000:.0f} ms.")
-        report.ok(
-            f"The API key was accepted (SigmaMind answered HTTP {exc.status} for a made-up agent id, not 401). Add "
-            "--agent <your agent id> to check access to an agent."
-        )
+        if exc.json_body:
+            # The API looked past the key to the (made-up) agent id: the key itself was accepted.
+            report.ok(
+                f"The API key was accepted (SigmaMind answered HTTP {exc.status} for a made-up agent id, not 401). "
+                "Add --agent <your agent id> to check access to an agent."
+            )
+        else:
+            report.fail(_not_sigmamind(f"HTTP {exc.status} without the JSON error SigmaMind sends"))
     else:
         report.fail(exc.message)
+
+
+def _not_sigmamind(what: str) -> str:
+    return (
+        f"Not SigmaMind's answer: {what}. Check that {BASE_URL_VAR} is SigmaMind's API ({DEFAULT_BASE_URL}), "
+        "not a web page or another service; `sigma-mcp check --agent <your agent id>` shows what it answers for a "
+        "real agent."
+    )

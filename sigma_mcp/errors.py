@@ -57,6 +57,8 @@ class UpstreamError(SigmaMindError):
     """The SigmaMind API could not answer the call."""
 
     status: int | None = None
+    json_body: bool = False
+    """The answer carried a JSON object, as SigmaMind's error answers do (an HTML page or nothing does not)."""
 
 
 class UpstreamAuthError(UpstreamError):
@@ -121,7 +123,7 @@ def error_for_response(
     request's own (X-SigmaMind-Api-Key), not the server's SIGMAMIND_API_KEY."""
     status = response.status_code
     reason = f"HTTP {status}{' ' + response.reason_phrase if response.reason_phrase else ''}"
-    detail = api_message(response)
+    detail, json_body = _error_body(response)
     said = f" The API said: {detail}" if detail else ""
     if key_from_header:
         key, holder, then = (
@@ -171,6 +173,7 @@ def error_for_response(
     else:
         error = UpstreamInvalidResponse(f"SigmaMind answered with an unexpected status ({reason}).")
     error.status = status
+    error.json_body = json_body
     return error
 
 
@@ -240,9 +243,15 @@ def not_an_object(target: Target, kind: str) -> UpstreamInvalidResponse:
 
 def api_message(response: httpx.Response) -> str:
     """The API's own explanation of an error, trimmed and cleaned, or ''."""
+    return _error_body(response)[0]
+
+
+def _error_body(response: httpx.Response) -> tuple[str, bool]:
+    """The API's own explanation of an error (trimmed and cleaned, or ''), and whether the body was a JSON
+    object."""
     body = response.content[:4096]
     if not body.strip():
-        return ""
+        return "", False
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -253,14 +262,14 @@ def api_message(response: httpx.Response) -> str:
         if texts:
             # "Bad Request: Invalid request parameters" - error name first when both are given.
             ordered = texts[1:2] + texts[:1] if len(texts) > 1 else texts
-            return _clean(": ".join(dict.fromkeys(ordered)), _API_MESSAGE_LIMIT)
-        return ""
+            return _clean(": ".join(dict.fromkeys(ordered)), _API_MESSAGE_LIMIT), True
+        return "", True
     text = body.decode("utf-8", "replace")
     if "<html" in text.lower() or "<!doctype" in text.lower():
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         text = title.group(1) if title else re.sub(_HTML_TAG, " ", text)
-        return _clean(f"(an HTML page) {text}", _API_MESSAGE_LIMIT)
-    return _clean(text, _API_MESSAGE_LIMIT)
+        return _clean(f"(an HTML page) {text}", _API_MESSAGE_LIMIT), False
+    return _clean(text, _API_MESSAGE_LIMIT), False
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -85,6 +85,20 @@ def test_without_an_agent_a_made_up_id_checks_the_key(api: FakeSigmaMind) -> Non
         (api_error(404, "Not Found", "No such agent"), AGENT, "FAIL  SigmaMind has no batch runs of agent"),
         (Reply(status=200, body=b"<html>login</html>"), AGENT, "FAIL  SigmaMind answered the request for the batch"),
         (api_error(500, "Internal Server Error", "boom"), AGENT, "FAIL  SigmaMind failed to answer"),
+        # Something other than SigmaMind's API at the base URL: a web server's 404 page, an empty 400, JSON of
+        # another shape.
+        (
+            Reply(status=404, body=b"<html><title>Error 404</title></html>", headers={"Content-Type": "text/html"}),
+            None,
+            "FAIL  Not SigmaMind's answer: HTTP 404 without the JSON error SigmaMind sends. Check that "
+            "SIGMAMIND_BASE_URL is SigmaMind's API",
+        ),
+        (Reply(status=400), None, "FAIL  Not SigmaMind's answer: HTTP 400 without the JSON error"),
+        (
+            Reply.json({"status": "ok", "version": "1.2"}),
+            None,
+            "FAIL  Not SigmaMind's answer: a JSON object without the 'data' list",
+        ),
     ],
 )
 def test_failures_are_told_apart(api: FakeSigmaMind, reply: Reply, agent: str | None, expected: str) -> None:

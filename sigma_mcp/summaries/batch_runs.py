@@ -20,6 +20,8 @@ from sigma_mcp.summaries.common import (
 from sigma_mcp.test_cases import scan_test_cases
 from sigma_mcp.text import code, percent
 
+NO_DATA_LIST = "The API's answer has no 'data' list, so no batch runs can be shown."
+
 
 class BatchRunRow(OutputModel):
     batchId: str | None = Field(description="The batch run's id, for get_batch_run.")
@@ -59,7 +61,7 @@ def summarize_batch_run_page(
 ) -> BatchRunListSummary:
     warnings = first_warnings(source, ignored)
     if listing_page.data is None:
-        warnings.append("The API's answer has no 'data' list, so no batch runs can be shown.")
+        warnings.append(NO_DATA_LIST)
     runs = listing_page.data or []
     if len(runs) > max_rows:
         warnings.append(
