@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sigma_mcp.errors import ConfigurationError
-from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key
+from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted
 from sigma_mcp.redaction import SHORT_SECRET
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
@@ -96,6 +96,12 @@ class Settings:
                 f"{API_KEY_VAR} contains spaces, line breaks or non-ASCII characters, which no API key "
                 "has. Copy the key from the SigmaMind dashboard again and set it without quotes or "
                 "extra characters, then restart the server."
+            )
+        elif api_key is not None and is_quoted(api_key):
+            problems.append(
+                f"{API_KEY_VAR} starts or ends with a quote mark, which is not part of any API key. Set it "
+                "without quotes (in a JSON configuration file, the string's own quotes are enough), then "
+                "restart the server."
             )
 
         if api_key is not None and len(api_key) < SHORT_SECRET:

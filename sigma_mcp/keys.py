@@ -54,6 +54,15 @@ def request_key(raw: str | None) -> Iterator[None]:
         _current.reset(token)
 
 
+def is_quoted(key: str) -> bool:
+    """A key pasted with its quotes (`"sk_…"`, `'sk_…'`): sent like that, it would fail, and an API that
+    echoes it without them would echo a string the redactor was never told of."""
+    return key[:1] in QUOTES or key[-1:] in QUOTES
+
+
+QUOTES = ("'", '"')
+
+
 def parse_request_key(raw: str) -> RequestKey:
     value = raw.strip()
     if not value:
@@ -62,6 +71,12 @@ def parse_request_key(raw: str) -> RequestKey:
         return RequestKey(
             problem=f"The {REQUEST_KEY_HEADER} header holds spaces or non-ASCII characters, which no API key has. "
             "Copy the key from the SigmaMind dashboard again and send it without quotes or extra characters."
+        )
+    if is_quoted(value):
+        return RequestKey(
+            value=value if len(value) >= MIN_LENGTH else None,
+            problem=f"The {REQUEST_KEY_HEADER} header starts or ends with a quote mark, which is not part of any "
+            "API key. Send the key without quotes.",
         )
     if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
         # Too short to mask safely, or absurdly long: refused, but masked anyway where it can be.

@@ -297,6 +297,9 @@ async def test_a_request_brings_its_own_key_when_the_server_has_none(api: FakeSi
             second = await client.call_tool("get_batch_run", ARGS)
         without = await post(server.url, tool_call(3, "get_batch_run", ARGS))
         too_short = await post(server.url, tool_call(4, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: "abc"})
+        quoted = await post(
+            server.url, tool_call(5, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: f'"{OTHER_USER_KEY}"'}
+        )
     # Each request's key went upstream with that request only.
     assert [seen.headers.get("x-api-key") for seen in api.requests] == [USER_KEY, OTHER_USER_KEY]
     first_result = first.json()["result"]
@@ -313,6 +316,10 @@ async def test_a_request_brings_its_own_key_when_the_server_has_none(api: FakeSi
     assert REQUEST_KEY_HEADER in missing["content"][0]["text"]
     assert "only 3 characters" not in too_short.text
     assert "holds 3 characters" in too_short.text
+    # Quoted, it is refused before any request (the API could echo it without its quotes, unmasked).
+    assert quoted.json()["result"]["isError"] is True
+    assert "starts or ends with a quote mark" in quoted.text
+    assert OTHER_USER_KEY not in quoted.text
     # Never logged, not even at DEBUG.
     logs = server.stderr()
     assert "DEBUG" in logs
