@@ -9,6 +9,7 @@ error for a prompt.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -17,7 +18,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from sigma_mcp.redaction import Redactor
-from sigma_mcp.results import error_result
+from sigma_mcp.results import error_result, log_tool_call
 from sigma_mcp.text import describe_json_type
 
 
@@ -35,8 +36,11 @@ class ArgumentGuard:
             schemas = await (self._tool_schemas() if ctx.method == "tools/call" else self._prompt_schemas())
             name = ctx.params.get("name")
             if isinstance(name, str) and name in schemas:
-                problem = argument_problem(name, schemas[name], ctx.params.get("arguments"))
+                started = time.perf_counter()
+                arguments = ctx.params.get("arguments")
+                problem = argument_problem(name, schemas[name], arguments)
                 if problem is not None and ctx.method == "tools/call":
+                    log_tool_call(name, arguments, "InvalidArgument", started)
                     return error_result(self._redactor, problem)
                 if problem is not None:
                     raise MCPError(code=INVALID_PARAMS, message=self._redactor.text(problem))

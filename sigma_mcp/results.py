@@ -7,6 +7,8 @@ and error the server sends, whatever produced it: the SDK echoes a resource's UR
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -16,6 +18,23 @@ from pydantic import BaseModel
 
 from sigma_mcp.redaction import Redactor
 from sigma_mcp.schemas import schema_keys
+
+call_log = logging.getLogger("sigma_mcp.tools")
+"""One INFO line per tool call, whatever its outcome (log records are redacted by the handler)."""
+
+
+def log_tool_call(tool: str, arguments: object, outcome: str, started: float) -> None:
+    """Log a tool call: its name, arguments (each trimmed), outcome, and time since `started` (perf_counter)."""
+    if not call_log.isEnabledFor(logging.INFO):
+        return
+    if isinstance(arguments, dict):
+        shown = " ".join(
+            f"{name if isinstance(name, str) and name.isidentifier() else repr(name)[:40]}={str(value)[:80]!r}"
+            for name, value in list(arguments.items())[:8]
+        )
+    else:
+        shown = f"arguments={str(arguments)[:80]!r}"
+    call_log.info("tool %s %s -> %s in %.0f ms", tool, shown, outcome, (time.perf_counter() - started) * 1000)
 
 
 def success_result(redactor: Redactor, text: str, summary: BaseModel, tool: str) -> CallToolResult:

@@ -43,7 +43,7 @@ from sigma_mcp.limits import (
 )
 from sigma_mcp.prompts import TRIAGE_DESCRIPTION, triage_prompt
 from sigma_mcp.redaction import Redactor
-from sigma_mcp.results import RedactingMiddleware, error_result, success_result
+from sigma_mcp.results import RedactingMiddleware, error_result, log_tool_call, success_result
 from sigma_mcp.schemas import output_schemas
 
 if TYPE_CHECKING:
@@ -403,8 +403,7 @@ async def _run(
         logger.exception("%s failed unexpectedly", tool)
         return error_result(app.redactor, _internal_error(tool))
     finally:
-        shown = " ".join(f"{name}={str(value)[:80]!r}" for name, value in ids.items())
-        logger.info("tool %s %s -> %s in %.0f ms", tool, shown, outcome, (time.perf_counter() - started) * 1000)
+        log_tool_call(tool, ids, outcome, started)
 
 
 async def _read(app: AppState, call: Callable[[], Awaitable["Answer[Any]"]]) -> str:

@@ -111,9 +111,9 @@ async def test_each_tool_call_logs_one_info_line_without_the_key(
     with http_server(env=env) as server:
         await post(server.url, tool_call(1, "get_batch_run", ARGS))
         await post(server.url, tool_call(2, "get_batch_run", {**ARGS, "batchId": "batch_missing"}))
-    lines = [line for line in server.stderr().splitlines() if "sigma_mcp.server: tool " in line]
+    lines = [line for line in server.stderr().splitlines() if "sigma_mcp.tools: tool " in line]
     assert len(lines) == 2
-    assert f"INFO sigma_mcp.server: tool get_batch_run batchId='{BATCH}' agentId='{AGENT}' -> ok in " in lines[0]
+    assert f"INFO sigma_mcp.tools: tool get_batch_run batchId='{BATCH}' agentId='{AGENT}' -> ok in " in lines[0]
     assert "batchId='batch_missing'" in lines[1]
     assert "-> UpstreamNotFound in " in lines[1]
     assert lines[1].endswith(" ms")

@@ -66,6 +66,7 @@ def test_stdout_carries_only_protocol_messages(
         ok = session.call_tool("get_batch_run", ARGS)
         rejected = session.call_tool("get_batch_run", {"batchId": "batch_bad", "agentId": AGENT})
         refused = session.call_tool("get_batch_run", {"batchId": "../x", "agentId": AGENT})
+        out_of_range = session.call_tool("list_batch_runs", {"agentId": AGENT, "page": -1})
         assert session.close() == 0
     for line in bytes(session.stdout).splitlines():
         assert json.loads(line)["jsonrpc"] == "2.0"
@@ -73,18 +74,21 @@ def test_stdout_carries_only_protocol_messages(
     assert rejected["isError"] is True
     assert "[REDACTED]" in rejected["content"][0]["text"]
     assert refused["isError"] is True
+    assert out_of_range["isError"] is True
     assert API_KEY.encode() not in bytes(session.stdout) + bytes(session.stderr)
     if level == "DEBUG":
         assert b" DEBUG " in session.stderr
         assert b"tool get_batch_run" in session.stderr
     if level == "INFO":
         lines = bytes(session.stderr).decode().splitlines()
-        assert len(lines) == 4, "one line at start-up, then one per tool call and no library's chatter"
+        assert len(lines) == 5, "one line at start-up, then one per tool call and no library's chatter"
         assert "serving on stdio" in lines[0]
         assert [line.split(" -> ")[1].split(" in ")[0] for line in lines[1:]] == [
             "ok",
             "UpstreamAuthError",
             "InvalidArgument",
+            "InvalidArgument",
         ]
+        assert f"INFO sigma_mcp.tools: tool list_batch_runs agentId='{AGENT}' page='-1' -> InvalidArgument" in lines[4]
     if level in ("ERROR", "CRITICAL"):
         assert session.stderr == b""
