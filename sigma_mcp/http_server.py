@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +60,7 @@ class HttpConfig:
     @classmethod
     def from_env(cls, host: str, port: int, env: Mapping[str, str]) -> HttpConfig:
         """The configuration for `--host`/`--port` and the environment; `ConfigurationError` says what to fix."""
-        host = host.strip()
+        host = host.strip().lower()
         if not _valid_host(host):
             raise ConfigurationError(
                 f"--host {host[:100]!r} is not an IP address or host name. Use 127.0.0.1 (this machine only, the "
@@ -98,7 +98,7 @@ class HttpConfig:
                     f"{ALLOWED_HOSTS_VAR} holds {entry[:100]!r}, which is not a host name with an optional port "
                     "(e.g. mcp.example.com or mcp.example.com:8443). Separate several with commas."
                 )
-            allowed.append(entry)
+            allowed.append(entry.lower())
         return cls(host=host, port=port, token=token, allowed_hosts=tuple(allowed))
 
     @property
@@ -177,9 +177,19 @@ class Gate:
                     if given is None
                     else f"The bearer token is not the one this sigma-mcp server was started with ({AUTH_TOKEN_VAR})."
                 )
-                await _respond(send, 401, {"error": "unauthorized", "message": message}, challenge)
+                await _respond(
+                    send, 401, {"error": "unauthorized", "message": message}, [(b"www-authenticate", challenge)]
+                )
                 return
-        await self._app(scope, receive, send)
+        if scope["path"] == ENDPOINT and scope["method"] == "GET":
+            # Stateless: no session, so no stream of server-initiated messages to open (the transport's own
+            # answer would be an event stream that never carries anything and never ends).
+            message = "This sigma-mcp server is stateless: send MCP requests with POST; it has no event stream."
+            await _respond(send, 405, {"error": "method_not_allowed", "message": message}, [(b"allow", "POST")])
+            return
+        # Host names are case-insensitive; the DNS-rebinding check compares strings.
+        headers = [(name, value.lower() if name in (b"host", b"origin") else value) for name, value in scope["headers"]]
+        await self._app({**scope, "headers": headers}, receive, send)
 
 
 def _bearer(scope: Scope) -> bytes | None:
@@ -192,11 +202,10 @@ def _bearer(scope: Scope) -> bytes | None:
     return None
 
 
-async def _respond(send: Send, status: int, body: dict[str, str], challenge: str | None = None) -> None:
+async def _respond(send: Send, status: int, body: dict[str, str], extra: Sequence[tuple[bytes, str]] = ()) -> None:
     content = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
-    if challenge is not None:
-        headers.append((b"www-authenticate", challenge.encode()))
+    headers += [(name, value.encode()) for name, value in extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 

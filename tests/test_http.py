@@ -95,6 +95,23 @@ async def test_stateless_every_request_stands_alone(api: FakeSigmaMind, document
     assert api.requests[-1].headers["x-api-key"] == API_KEY
 
 
+async def test_no_event_stream_to_open_on_a_stateless_server() -> None:
+    with http_server("--demo", env={"SIGMA_MCP_AUTH_TOKEN": TOKEN}) as server:
+        async with httpx.AsyncClient(timeout=10) as http:
+            stream = await http.get(
+                server.url, headers={"Accept": "text/event-stream", "Authorization": f"Bearer {TOKEN}"}
+            )
+            anonymous = await http.get(server.url, headers={"Accept": "text/event-stream"})
+        # A real client carries on without the stream it asked for.
+        async with mcp_client(server.url, "auto", Authorization=f"Bearer {TOKEN}") as client:
+            listed = await client.list_tools()
+    assert stream.status_code == 405
+    assert stream.headers["allow"] == "POST"
+    assert "stateless" in stream.json()["message"]
+    assert anonymous.status_code == 401
+    assert [tool.name for tool in listed.tools] == TOOL_NAMES
+
+
 async def test_health_endpoint_needs_no_token() -> None:
     with http_server("--demo", env={"SIGMA_MCP_AUTH_TOKEN": TOKEN}) as server:
         async with httpx.AsyncClient() as http:
@@ -245,7 +262,7 @@ async def test_all_interfaces_with_a_token() -> None:
 
 
 async def test_dns_rebinding_protection() -> None:
-    env = {"SIGMA_MCP_ALLOWED_HOSTS": "mcp.example.com"}
+    env = {"SIGMA_MCP_ALLOWED_HOSTS": "MCP.Example.com"}
     with http_server("--demo", env=env) as server:
         port = server.url.rsplit(":", 1)[1].removesuffix("/mcp")
         rebound_host = await post(server.url, INITIALIZE, Host=f"attacker.example:{port}")
@@ -253,9 +270,13 @@ async def test_dns_rebinding_protection() -> None:
         local_origin = await post(server.url, INITIALIZE, Origin=f"http://localhost:{port}")
         allowed_name = await post(server.url, INITIALIZE, Host="mcp.example.com")
         allowed_origin = await post(server.url, INITIALIZE, Host="mcp.example.com", Origin="https://mcp.example.com")
-    assert rebound_host.status_code == 421
+        # Host names are case-insensitive, in the setting and in the request alike.
+        shouted = await post(server.url, INITIALIZE, Host="MCP.EXAMPLE.COM", Origin="HTTPS://Mcp.Example.Com")
+        rebound_shouted = await post(server.url, INITIALIZE, Host=f"ATTACKER.example:{port}")
+    assert rebound_host.status_code == rebound_shouted.status_code == 421
     assert rebound_origin.status_code == 403
     assert local_origin.status_code == allowed_name.status_code == allowed_origin.status_code == 200
+    assert shouted.status_code == 200
 
 
 def test_allowed_hosts_and_origins() -> None:
