@@ -158,27 +158,50 @@ async def test_http_snippets_connect_as_written(where: str, config: dict[str, An
 
 
 def shell_commands() -> list[tuple[Path, list[str]]]:
-    """Every sigma-mcp and `claude mcp add` command in the shell blocks, as words."""
+    """Every command in the shell blocks, as words: one per line, or per part of a line joined by `&&`."""
     found = []
     for path, body in blocks("sh"):
         for line in body.replace("\\\n", " ").splitlines():
-            line = re.sub(r"\[[^]]*\]", "", line.split(" #")[0]).strip()  # drop comments and [optional] parts
-            words = shlex.split(line) if line else []
-            while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):  # VARIABLE=value before the command
-                words.pop(0)
-            if words and (words[0].endswith("sigma-mcp") or words[:3] == ["claude", "mcp", "add"]):
-                found.append((path, words))
+            line = re.sub(r"(^|\s)#.*", "", line)  # comments
+            line = re.sub(r"\[(--[^]]*)\]", r"\1", line)  # [--optional] parts, as if given
+            for part in line.split("&&"):
+                words = shlex.split(part)
+                while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):  # VARIABLE=value before the command
+                    words.pop(0)
+                if words:
+                    found.append((path, words))
     return found
 
 
+def runs_sigma_mcp(words: list[str]) -> list[str] | None:
+    """The arguments given to sigma-mcp when `words` run it (directly, via `python -m` or `uvx`), else None."""
+    if words[0].endswith("sigma-mcp"):
+        return words[1:]
+    if Path(words[0]).name in ("python", "python3") and words[1:3] == ["-m", "sigma_mcp"]:
+        return words[3:]
+    if words[0] == "uvx":
+        assert words[1] == "--from", words
+        assert words[3] == "sigma-mcp", words
+        return words[4:]
+    return None
+
+
 def test_every_documented_command_is_accepted() -> None:
-    commands = shell_commands()
-    claude = [words for _, words in commands if words[0] == "claude"]
-    sigma = [words for _, words in commands if words[0] != "claude"]
+    claude, sigma = [], []
+    for _, words in shell_commands():
+        if words[:3] == ["claude", "mcp", "add"]:
+            claude.append(words)
+        elif (arguments := runs_sigma_mcp(words)) is not None:
+            sigma.append(arguments)
+        elif words[:2] == ["pipx", "install"]:
+            assert len(words) == 3, words  # a path or URL to install from
+        else:
+            # Anything else (pip, venv, ruff, echo) must not run sigma-mcp in a way this test does not check.
+            assert not any(word == "sigma-mcp" or word.endswith("bin/sigma-mcp") for word in words), words
     assert len(claude) >= 3
-    assert len(sigma) >= 10
-    for words in sigma:
-        sigma_mcp_arguments(words[1:])
+    assert len(sigma) >= 14
+    for arguments in sigma:
+        sigma_mcp_arguments(["1" if word == "N" else word for word in arguments])
     for words in claude:
         if "--transport" in words and words[words.index("--transport") + 1] == "http":
             name, url = [word for word in words[3:] if not word.startswith("-")][1:3]
