@@ -54,13 +54,13 @@ def request_key(raw: str | None) -> Iterator[None]:
         _current.reset(token)
 
 
+QUOTES = ("'", '"')
+
+
 def is_quoted(key: str) -> bool:
     """A key pasted with its quotes (`"sk_…"`, `'sk_…'`): sent like that, it would fail, and an API that
     echoes it without them would echo a string the redactor was never told of."""
     return key[:1] in QUOTES or key[-1:] in QUOTES
-
-
-QUOTES = ("'", '"')
 
 
 def parse_request_key(raw: str) -> RequestKey:
