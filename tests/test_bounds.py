@@ -1,5 +1,5 @@
-"""Whatever the batch, the answer stays within 24 KB of text and 64 KB of structured content, with
-counts over the whole batch and a way to see the rest."""
+"""Whatever the batch, the answer stays within 24 KB of text and 24 KB of structured content, with
+counts over the whole batch and a way to see the rest, in both channels."""
 
 from __future__ import annotations
 
@@ -30,11 +30,17 @@ async def get(api: FakeSigmaMind, body: dict[str, Any], mode: str = "legacy", **
         return await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT, **arguments})
 
 
+BUDGET = 24 * 1024
+"""Bytes of text, and of structuredContent as compact JSON: Claude Code warns above 10,000 tokens of tool
+output, and hands the model the structured content alone."""
+
+
 def within_budget(result: CallToolResult) -> dict[str, Any]:
     assert result.is_error is False, text_of(result)
-    assert len(text_of(result).encode()) <= TEXT_BUDGET
+    assert len(text_of(result).encode()) <= BUDGET
     assert result.structured_content is not None
-    assert json_size(result.structured_content) <= DATA_BUDGET
+    assert json_size(result.structured_content) <= BUDGET
+    assert TEXT_BUDGET == DATA_BUDGET == BUDGET
     return result.structured_content
 
 
@@ -67,7 +73,14 @@ async def test_the_text_says_how_to_see_the_rest(api: FakeSigmaMind, large_batch
     text = text_of(result)
     assert f"## Test cases 1–{shown} of 10000 (failures first)" in text
     assert f"({10_000 - shown} more test cases after these: see Next steps.)" in text
-    assert f"call get_batch_run with batchId={BATCH}, agentId={AGENT}, offset={shown} (or testCaseId" in text
+    step = f"call get_batch_run with batchId={BATCH}, agentId={AGENT}, offset={shown}."
+    assert f"- See the next test cases ({10_000 - shown} more; testCaseId=<id> shows one in full): {step}" in text
+    # The same call in structuredContent, for clients that hand the model only that.
+    assert {
+        "tool": "get_batch_run",
+        "arguments": {"batchId": BATCH, "agentId": AGENT, "offset": shown},
+        "reason": f"See the next test cases ({10_000 - shown} more; testCaseId=<id> shows one in full)",
+    } in data["nextSteps"]
 
 
 async def test_paging_walks_the_whole_order_without_gaps(api: FakeSigmaMind, large_batch: dict[str, Any]) -> None:

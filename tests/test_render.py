@@ -43,11 +43,12 @@ account_status = active
 ```
 
 ## Next steps
+- Did it get worse? List the earlier batch runs to compare one with this one (compare_batch_runs with \
+baseBatchId=<an earlier one>, candidateBatchId=batch_s0OJu2JWR8R45Fai): call list_batch_runs with \
+agentId=agent_D5D0p7TUs66TTAEAx.
 - The API sent no per-attempt results for this batch run, so the judge's remarks are not in it. get_test_run \
 explains one attempt (verdict, remarks, transcript) given its jobId, which the SigmaMind dashboard shows; meanwhile \
 compare each test case's success criteria with its persona and the agent's prompt.
-- Did it get worse? list_batch_runs with agentId=agent_D5D0p7TUs66TTAEAx shows earlier batch runs, and \
-compare_batch_runs with baseBatchId=<an earlier one>, candidateBatchId=batch_s0OJu2JWR8R45Fai compares them.
 """
 
 

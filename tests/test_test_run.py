@@ -8,7 +8,7 @@ import pytest
 from mcp.types import CallToolResult
 
 from sigma_mcp import __version__
-from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, json_size
+from sigma_mcp.summaries.common import json_size
 from tests.conftest import API_KEY, connect, settings_for
 from tests.factories import make_test_run
 from tests.fake_api import FakeSigmaMind
@@ -27,8 +27,16 @@ async def call_test_run(api: FakeSigmaMind, body: Any, mode: str = "legacy", **a
 
 
 def within_budget(result: CallToolResult) -> None:
-    assert len(text_of(result).encode()) <= TEXT_BUDGET
-    assert json_size(result.structured_content) <= DATA_BUDGET
+    assert len(text_of(result).encode()) <= 24 * 1024
+    assert json_size(result.structured_content) <= 24 * 1024
+
+
+def assert_next_call(result: CallToolResult, reason: str, **arguments: Any) -> None:
+    """The same call in both channels: the markdown's Next steps and structuredContent's nextSteps."""
+    shown = ", ".join(f"{name}={value}" for name, value in {**IDS, **arguments}.items())
+    assert f"- {reason}: call get_test_run with {shown}." in text_of(result)
+    step = {"tool": "get_test_run", "arguments": {**IDS, **arguments}, "reason": reason}
+    assert step in result.structured_content["nextSteps"]  # type: ignore[index]
 
 
 async def test_request_and_verdict_and_remarks_first(api: FakeSigmaMind, mode: str) -> None:
@@ -83,7 +91,7 @@ async def test_long_transcript_keeps_first_and_last_turns(api: FakeSigmaMind, mo
     text = text_of(result)
     assert "## Transcript (20 of 500 turns shown)" in text
     assert "… 480 turns not shown (turns 11–490) …" in text
-    assert "turnOffset=10, maxTurns=200 to read turns 11–210." in text
+    assert_next_call(result, "Turns 11–490 are not shown: read turns 11–210", turnOffset=10, maxTurns=200)
     within_budget(result)
 
 
@@ -97,7 +105,7 @@ async def test_paging_through_a_transcript(api: FakeSigmaMind) -> None:
     text = text_of(result)
     assert "… 10 turns not shown (turns 1–10) …" in text
     assert "… 35 turns not shown (turns 16–50) …" in text
-    assert "turnOffset=15, maxTurns=35 to read turns 16–50." in text
+    assert_next_call(result, "Turns 16–50 are not shown: read turns 16–50", turnOffset=15, maxTurns=35)
 
 
 async def test_offset_past_the_end(api: FakeSigmaMind) -> None:

@@ -1,6 +1,7 @@
 """Markdown for the model: the answer first, then the facts, then third-party text fenced as data,
 then the exact next calls to make. Never a JSON dump."""
 
+from sigma_mcp.summaries.common import NextStep
 from sigma_mcp.text import fence, plural
 
 DATA_NOTE = (
@@ -25,4 +26,12 @@ def mock_data_lines(heading: str, mock_data: dict[str, str | None], not_shown: i
     return lines
 
 
-DEMO_HINT = "To see real data, set SIGMAMIND_API_KEY and start sigma-mcp without --demo (and without SIGMAMIND_DEMO)."
+def next_step_lines(steps: list[NextStep], advice: list[str]) -> list[str]:
+    """The "Next steps" section: each call of `nextSteps` as the words "call TOOL with ARGUMENTS", then the
+    advice. Rendered from the same fields as structuredContent carries, so the two cannot disagree."""
+    lines = ["", "## Next steps"]
+    for step in steps:
+        arguments = ", ".join(f"{name}={value}" for name, value in step.arguments.items())
+        lines.append(f"- {step.reason}: call {step.tool} with {arguments}.")
+    lines.extend(f"- {item}" for item in advice)
+    return lines

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.ids import is_id
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT, mock_data_lines, warning_lines
+from sigma_mcp.render import DATA_NOTE, mock_data_lines, next_step_lines, warning_lines
 from sigma_mcp.summaries.batch_run import AttemptResults, BatchRunSummary, TestCaseSummary
 from sigma_mcp.text import code, fence, percent, plural
 
@@ -20,8 +19,7 @@ def render_batch_run(summary: BatchRunSummary) -> str:
             lines += ["", render_test_case(number, test_case)]
         if summary.testCasesNotShown:
             lines += ["", _not_shown(summary)]
-    lines += ["", "## Next steps"]
-    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"
 
 
@@ -119,50 +117,3 @@ def _not_shown(summary: BatchRunSummary) -> str:
     if before:
         notes.append(f"{plural(before, 'test case')} before these: offset=0 shows the first.")
     return "(" + " ".join(notes) + ")"
-
-
-def _next_steps(summary: BatchRunSummary) -> list[str]:
-    ids = f"batchId={summary.batchId}, agentId={summary.agentId}"
-    hints = []
-    job = next(
-        (
-            job
-            for tc in summary.testCases
-            if tc.results
-            for g in tc.results.failureRemarks
-            for job in g.jobIds
-            if is_id(job)
-        ),
-        None,
-    )
-    if job is not None:
-        hints.append(
-            f"Read why an attempt failed: call get_test_run with jobId={job}, {ids} (one attempt from each group "
-            "of remarks is usually enough)."
-        )
-    elif summary.failedAttempts and summary.testCasesWithFailures is None:
-        hints.append(
-            "The API sent no per-attempt results for this batch run, so the judge's remarks are not in it. "
-            "get_test_run explains one attempt (verdict, remarks, transcript) given its jobId, which the SigmaMind "
-            "dashboard shows; meanwhile compare each test case's success criteria with its persona and the "
-            "agent's prompt."
-        )
-    if summary.nextOffset is not None:
-        hints.append(
-            f"See the next test cases: call get_batch_run with {ids}, offset={summary.nextOffset} (or testCaseId=<id> "
-            "for one test case in full)."
-        )
-    if summary.configuredAttempts is not None and (summary.totalAttempts or 0) < summary.configuredAttempts:
-        hints.append(f"Call get_batch_run again later with {ids} to see the final counts.")
-    if summary.failedAttempts:
-        hints.append(
-            f"Did it get worse? list_batch_runs with agentId={summary.agentId} shows earlier batch runs, and "
-            f"compare_batch_runs with baseBatchId=<an earlier one>, candidateBatchId={summary.batchId} compares them."
-        )
-    if summary.failedAttempts == 0 and summary.totalAttempts:
-        hints.append("Nothing failed in this batch run; no triage is needed.")
-    if summary.source == "demo":
-        hints.append(DEMO_HINT)
-    if not hints:
-        hints.append("Check the warnings above before drawing conclusions from these counts.")
-    return hints

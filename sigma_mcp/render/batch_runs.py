@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.ids import is_id
-from sigma_mcp.render import DEMO_HINT, warning_lines
+from sigma_mcp.render import next_step_lines, warning_lines
 from sigma_mcp.summaries.batch_runs import BatchRunListSummary, BatchRunRow
 from sigma_mcp.text import cell, code, percent
 
@@ -20,8 +19,7 @@ def render_batch_run_list(summary: BatchRunListSummary) -> str:
         lines.append("")
     lines.append(_paging(summary))
     lines += warning_lines(summary.warnings)
-    lines += ["", "## Next steps"]
-    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"
 
 
@@ -54,23 +52,3 @@ def _paging(summary: BatchRunListSummary) -> str:
     if summary.hasNext:
         text += f"; older batch runs are on page {summary.page + 1}"
     return text + "."
-
-
-def _next_steps(summary: BatchRunListSummary) -> list[str]:
-    agent = f"agentId={summary.agentId}"
-    runs = [row.batchId for row in summary.batchRuns if is_id(row.batchId)]
-    hints = []
-    if runs:
-        hints.append(f"Details of a batch run: call get_batch_run with batchId={runs[0]}, {agent}.")
-    if len(runs) >= 2:
-        hints.append(
-            f"Better or worse than before? call compare_batch_runs with {agent}, baseBatchId={runs[1]}, "
-            f"candidateBatchId={runs[0]}."
-        )
-    if summary.hasNext:
-        hints.append(f"Older batch runs: call list_batch_runs with {agent}, page={summary.page + 1}.")
-    if summary.source == "demo":
-        hints.append(DEMO_HINT)
-    if not hints:
-        hints.append("Check the agentId: it is the id shown on the agent's page in the SigmaMind dashboard.")
-    return hints

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.ids import is_id
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT, warning_lines
+from sigma_mcp.render import DATA_NOTE, next_step_lines, warning_lines
 from sigma_mcp.summaries.comparison import ComparisonSummary, ConfigChange, TestCaseRef
 from sigma_mcp.text import cell, code, fence, percent, plural, points
 
@@ -56,8 +55,7 @@ def render_comparison(summary: ComparisonSummary) -> str:
             )
         if summary.testCaseDeltasCount > len(summary.testCaseDeltas):
             lines.append(f"\n({summary.testCaseDeltasCount - len(summary.testCaseDeltas)} more not listed.)")
-    lines += ["", "## Next steps"]
-    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"
 
 
@@ -85,35 +83,3 @@ def _change(change: ConfigChange) -> list[str]:
         lines += ["", f"{item.field} in the base:", fence(item.before) if item.before else "(not given)"]
         lines += [f"{item.field} in the candidate:", fence(item.after) if item.after else "(not given)"]
     return lines
-
-
-def _next_steps(summary: ComparisonSummary) -> list[str]:
-    agent = f"agentId={summary.agentId}"
-    hints = []
-    worst = next(
-        (
-            d
-            for d in summary.testCaseDeltas
-            if d.changePoints is not None and d.changePoints < 0 and is_id(d.testCaseId)
-        ),
-        None,
-    )
-    if worst is not None:
-        hints.append(
-            f"Find out why {_name(worst)} dropped: call get_batch_run with batchId={summary.candidate.batchId}, "
-            f"{agent}, testCaseId={worst.testCaseId}, then get_test_run on one of its failed attempts."
-        )
-    if summary.candidate.failedAttempts:
-        hints.append(
-            f"See the candidate's failures: call get_batch_run with batchId={summary.candidate.batchId}, {agent}."
-        )
-    if summary.testCasesChangedCount or summary.testCasesAddedCount or summary.testCasesRemovedCount:
-        hints.append(
-            "Before blaming the agent, weigh the test-case differences above: changed criteria or personas can "
-            "move the success rate on their own."
-        )
-    if summary.source == "demo":
-        hints.append(DEMO_HINT)
-    if not hints:
-        hints.append("Nothing to triage: the candidate has no failed attempts.")
-    return hints

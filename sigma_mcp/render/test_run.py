@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.limits import MAX_TURNS
-from sigma_mcp.render import DATA_NOTE, DEMO_HINT, mock_data_lines, warning_lines
+from sigma_mcp.render import DATA_NOTE, mock_data_lines, next_step_lines, warning_lines
 from sigma_mcp.summaries.test_run import TestRunSummary, TurnSummary
 from sigma_mcp.text import code, fence, plural
 
@@ -25,8 +24,7 @@ def render_test_run(summary: TestRunSummary) -> str:
     lines += ["", _transcript_heading(summary)]
     if summary.turnCount:
         lines.append(fence(_transcript(summary.conversation, summary.turnCount)) if summary.conversation else "")
-    lines += ["", "## Next steps"]
-    lines.extend(f"- {hint}" for hint in _next_steps(summary))
+    lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
@@ -85,33 +83,3 @@ def _transcript(turns: list[TurnSummary], count: int) -> str:
 def _gap(first: int, last: int) -> str:
     span = f"turn {first}" if first == last else f"turns {first}–{last}"
     return f"… {plural(last - first + 1, 'turn')} not shown ({span}) …"
-
-
-def _next_steps(summary: TestRunSummary) -> list[str]:
-    ids = f"jobId={summary.jobId}, batchId={summary.batchId}, agentId={summary.agentId}"
-    hints = []
-    if summary.nextTurnOffset is not None:
-        start = summary.nextTurnOffset
-        end = next((t.turn - 1 for t in summary.conversation if t.turn - 1 > start), summary.turnCount or start)
-        count = min(end - start, MAX_TURNS)
-        span = f"turn {start + 1}" if count == 1 else f"turns {start + 1}–{start + count}"
-        hints.append(
-            f"Turns {start + 1}–{end} are not shown: call get_test_run with {ids}, turnOffset={start}, "
-            f"maxTurns={count} to read {span}."
-        )
-    if any(turn.content.endswith("more characters not shown]") for turn in summary.conversation):
-        hints.append(
-            "Long turns are shortened when many are shown; ask for fewer turns (e.g. maxTurns=5) to read them whole."
-        )
-    if summary.isSuccessful is False:
-        hints.append(
-            "Check the remarks against the success criteria and the transcript: did the agent miss a requirement, "
-            "or does the test case ask for something the persona never lets the agent do?"
-        )
-    hints.append(
-        f"Other attempts of this batch run and their remarks: get_batch_run with batchId={summary.batchId}, "
-        f"agentId={summary.agentId}."
-    )
-    if summary.source == "demo":
-        hints.append(DEMO_HINT)
-    return hints
