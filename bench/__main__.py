@@ -413,7 +413,7 @@ def render(report: dict[str, Any], repetitions: int) -> str:
             "",
             *rows,
             "",
-            "Output budget (24 KB of text, 64 KB of structuredContent at most):",
+            "Output budget (24 KB of text, 24 KB of structuredContent at most):",
             "",
             *output,
             "",

@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Configuration comes from the environment: SIGMAMIND_API_KEY, SIGMAMIND_BASE_URL, "
-            "SIGMAMIND_TIMEOUT, SIGMAMIND_LOG_LEVEL, SIGMAMIND_DEMO; for HTTP also SIGMA_MCP_AUTH_TOKEN and "
-            "SIGMA_MCP_ALLOWED_HOSTS."
+            "SIGMAMIND_TIMEOUT, SIGMAMIND_LOG_LEVEL, SIGMAMIND_DEMO, SIGMA_MCP_STRUCTURED (off: markdown only); "
+            "for HTTP also SIGMA_MCP_AUTH_TOKEN and SIGMA_MCP_ALLOWED_HOSTS."
         ),
     )
     parser.add_argument("--version", action="version", version=f"sigma-mcp {__version__}")

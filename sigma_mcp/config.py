@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sigma_mcp.errors import ConfigurationError
-from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted
+from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted, placeholder_problem
 from sigma_mcp.redaction import SHORT_SECRET
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
@@ -29,11 +29,13 @@ TIMEOUT_VAR = "SIGMAMIND_TIMEOUT"
 LOG_LEVEL_VAR = "SIGMAMIND_LOG_LEVEL"
 DEMO_VAR = "SIGMAMIND_DEMO"
 MAX_RESPONSE_VAR = "SIGMAMIND_MAX_RESPONSE_MB"
+STRUCTURED_VAR = "SIGMA_MCP_STRUCTURED"
 
 PLACEHOLDER_KEY = "paste-your-sigmamind-api-key-here"
 """The key in claude_desktop_config.example.json, recognised so that a copied config gets a clear message."""
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 _LOOPBACK_NAMES = {"localhost"}
 
 MISSING_KEY_MESSAGE = (
@@ -62,6 +64,9 @@ class Settings:
     demo: bool = False
     max_response_bytes: int = int(DEFAULT_MAX_RESPONSE_MB * 1_000_000)
     """Answers larger than this are refused unread."""
+    structured: bool = True
+    """Publish output schemas and answer with structuredContent next to the markdown (SIGMA_MCP_STRUCTURED);
+    off, results carry the markdown alone, for clients that would otherwise hand the model only the JSON."""
     request_keys: bool = False
     """Without a key of its own, take each request's key from its X-SigmaMind-Api-Key header (HTTP)."""
     problems: tuple[str, ...] = ()
@@ -74,7 +79,7 @@ class Settings:
         return (
             f"Settings(api_key={key}, base_url={self.base_url!r}, timeout={self.timeout!r}, "
             f"log_level={self.log_level!r}, demo={self.demo!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"problems={self.problems!r})"
+            f"structured={self.structured!r}, problems={self.problems!r})"
         )
 
     @classmethod
@@ -85,11 +90,9 @@ class Settings:
         notices: list[str] = []
 
         api_key = (env.get(API_KEY_VAR) or "").strip() or None
-        if api_key == PLACEHOLDER_KEY:
-            problems.append(
-                f"{API_KEY_VAR} still holds the placeholder from the example configuration. Replace it with "
-                "your key from the SigmaMind dashboard (API Keys, the Production API key) and restart the server."
-            )
+        placeholder = None if api_key is None else placeholder_problem(api_key, API_KEY_VAR)
+        if placeholder is not None:
+            problems.append(placeholder)
         elif api_key is not None and not _is_printable_ascii(api_key):
             # The key itself is never quoted: it may be a real secret with a stray character.
             problems.append(
@@ -132,6 +135,13 @@ class Settings:
             )
 
         demo = demo or (env.get(DEMO_VAR) or "").strip().lower() in _TRUE
+        raw_structured = (env.get(STRUCTURED_VAR) or "").strip().lower()
+        structured = raw_structured not in _FALSE
+        if raw_structured and raw_structured not in _TRUE | _FALSE:
+            notices.append(
+                f"{STRUCTURED_VAR}={raw_structured[:20]!r} is neither on nor off; using on. Set it to off to serve "
+                "markdown only (no outputSchema, no structuredContent)."
+            )
         return cls(
             api_key=api_key,
             base_url=base_url,
@@ -139,6 +149,7 @@ class Settings:
             log_level=log_level,
             demo=demo,
             max_response_bytes=int(max_mb * 1_000_000),
+            structured=structured,
             problems=tuple(problems),
             notices=tuple(notices),
         )

@@ -4,6 +4,11 @@
   balancer can answer it — and answers with plain JSON. `GET /healthz` answers `ok` for load balancers.
 - `SIGMA_MCP_AUTH_TOKEN`: every request must carry `Authorization: Bearer <token>`, compared in constant
   time; a server that listens anywhere but on loopback refuses to start without one.
+- No OAuth: the token is static, so the OAuth discovery documents (`/.well-known/oauth-protected-resource`,
+  `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration`, with or without a path) and
+  the endpoints a client falls back to (`/register`, `/authorize`, `/token`) answer 404, token or not, and the
+  401 challenge names no `resource_metadata`: a client that sees a 401 then finds nothing to sign in to,
+  rather than starting an OAuth flow (Dynamic Client Registration, a browser sign-in) that cannot succeed.
 - DNS-rebinding protection: the `Host` (and any `Origin`) of a request must name this server: a loopback
   name, the address it listens on, or one of `SIGMA_MCP_ALLOWED_HOSTS`.
 - Without `SIGMAMIND_API_KEY`, each request brings its user's own key in `X-SigmaMind-Api-Key`, used for
@@ -20,6 +25,7 @@ import re
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sigma_mcp.config import is_loopback_host
@@ -43,6 +49,14 @@ DEFAULT_PORT = 8000
 MIN_TOKEN_LENGTH = 16
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARDS = ("0.0.0.0", "::")  # noqa: S104 - named to be recognised, not bound by default
+OAUTH_METADATA = ("oauth-protected-resource", "oauth-authorization-server", "openid-configuration")
+"""The well-known documents (RFC 9728, RFC 8414, OpenID Connect Discovery) an MCP client looks for after a 401."""
+OAUTH_ENDPOINTS = ("/register", "/authorize", "/token")
+"""Where a client that found no metadata tries Dynamic Client Registration and sign-in (MCP 2025-03-26)."""
+NO_OAUTH = {
+    "error": "not_found",
+    "error_description": f"sigma-mcp does not use OAuth: send Authorization: Bearer <{AUTH_TOKEN_VAR}>",
+}
 _HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _ALLOWED_ENTRY = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
@@ -166,10 +180,16 @@ class Gate:
         if scope["path"] == HEALTH and scope["method"] in ("GET", "HEAD"):
             await _respond(send, 200, {"status": "ok"})
             return
+        if is_oauth_path(scope["path"]):
+            # Before the token check: a 401 here would tell the client that OAuth is wanted.
+            await _respond(send, 404, NO_OAUTH)
+            return
         if self._token is not None:
             given = _bearer(scope)
             # compare_digest takes as long whatever the first differing byte: no timing hint at the token.
             if given is None or not hmac.compare_digest(given, self._token):
+                # No resource_metadata parameter (RFC 9728): it would send the client looking for an OAuth
+                # authorization server, and there is none.
                 challenge = 'Bearer realm="sigma-mcp"' + ("" if given is None else ', error="invalid_token"')
                 message = (
                     "This sigma-mcp server needs the header 'Authorization: Bearer <token>', with the token its "
@@ -190,6 +210,17 @@ class Gate:
         # Host names are case-insensitive; the DNS-rebinding check compares strings.
         headers = [(name, value.lower() if name in (b"host", b"origin") else value) for name, value in scope["headers"]]
         await self._app({**scope, "headers": headers}, receive, send)
+
+
+def is_oauth_path(path: str) -> bool:
+    """Whether `path` is one an OAuth client asks for: a discovery document in any of the places clients look
+    for it (`/.well-known/<name>`, `/.well-known/<name>/mcp`, `/mcp/.well-known/<name>`), or a registration,
+    authorization or token endpoint."""
+    path = path.rstrip("/")
+    if path in OAUTH_ENDPOINTS:
+        return True
+    segments = path.split("/")
+    return any(segment == ".well-known" and following in OAUTH_METADATA for segment, following in pairwise(segments))
 
 
 def _bearer(scope: Scope) -> bytes | None:

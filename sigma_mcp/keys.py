@@ -63,6 +63,46 @@ def is_quoted(key: str) -> bool:
     return key[:1] in QUOTES or key[-1:] in QUOTES
 
 
+_PLACEHOLDERS = frozenset(
+    {
+        "paste-your-sigmamind-api-key-here",  # claude_desktop_config.example.json
+        "your-key",
+        "your-api-key",
+        "your-sigmamind-api-key",
+        "api-key",
+        "sigmamind-api-key",
+        "sk-...",
+        "sk_...",
+        "changeme",
+        "placeholder",
+        "xxx",
+    }
+)
+
+
+def placeholder_problem(key: str, where: str) -> str | None:
+    """Why `key` is a placeholder rather than a key (`where` names the variable or header), or None.
+
+    Catches the documentation's and the example configuration's placeholders, written any common way
+    (`your-key`, `<api-key>`, `YOUR_API_KEY`, `sk-...`), and variables a client passed on unexpanded
+    (`${SIGMAMIND_API_KEY}`). The value is never repeated: a heuristic must not echo a real key.
+    """
+    how = (
+        "Create a key in the SigmaMind dashboard (API Keys, the Production API key) and put the key itself in "
+        f"{where}, then restart the server (or the client). To try sigma-mcp without a key, start it with --demo."
+    )
+    subject = where[:1].upper() + where[1:]
+    if key.startswith("$") or (key.startswith("%") and key.endswith("%")):
+        return (
+            f"{subject} holds the name of a variable, not a key: MCP clients pass these values on as written, "
+            f"without expanding variables. {how}"
+        )
+    normal = key.strip("<>[]{}").lower().replace("_", "-")
+    if normal in _PLACEHOLDERS or normal.startswith(("your-", "paste-", "insert-", "enter-")) or "..." in normal:
+        return f"{subject} holds a placeholder from an example, not a SigmaMind API key. {how}"
+    return None
+
+
 def parse_request_key(raw: str) -> RequestKey:
     value = raw.strip()
     if not value:
@@ -72,6 +112,9 @@ def parse_request_key(raw: str) -> RequestKey:
             problem=f"The {REQUEST_KEY_HEADER} header holds spaces or non-ASCII characters, which no API key has. "
             "Copy the key from the SigmaMind dashboard again and send it without quotes or extra characters."
         )
+    placeholder = placeholder_problem(value, f"the {REQUEST_KEY_HEADER} header")
+    if placeholder is not None:
+        return RequestKey(problem=placeholder)
     if is_quoted(value):
         return RequestKey(
             value=value if len(value) >= MIN_LENGTH else None,

@@ -37,11 +37,16 @@ def log_tool_call(tool: str, arguments: object, outcome: str, started: float) ->
     call_log.info("tool %s %s -> %s in %.0f ms", tool, shown, outcome, (time.perf_counter() - started) * 1000)
 
 
-def success_result(redactor: Redactor, text: str, summary: BaseModel, tool: str) -> CallToolResult:
-    """Markdown for the model plus the summary as `structuredContent` (`tool` names its output schema)."""
+def success_result(
+    redactor: Redactor, text: str, summary: BaseModel, tool: str, *, structured: bool = True
+) -> CallToolResult:
+    """Markdown for the model plus, if `structured`, the summary as `structuredContent` (`tool` names its
+    output schema). Each is a whole answer: some clients hand the model only one of them."""
     return CallToolResult(
         content=[TextContent(type="text", text=redactor.text(text))],
-        structured_content=redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool)),
+        structured_content=redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool))
+        if structured
+        else None,
     )
 
 

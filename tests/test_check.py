@@ -180,7 +180,7 @@ def test_timeout(api: FakeSigmaMind) -> None:
     ("env", "expected"),
     [
         ({}, "FAIL  SIGMAMIND_API_KEY is not set."),
-        ({"SIGMAMIND_API_KEY": PLACEHOLDER_KEY}, "FAIL  SIGMAMIND_API_KEY still holds the placeholder"),
+        ({"SIGMAMIND_API_KEY": PLACEHOLDER_KEY}, "FAIL  SIGMAMIND_API_KEY holds a placeholder from an example"),
         ({"SIGMAMIND_API_KEY": f'"{API_KEY}"'}, "FAIL  SIGMAMIND_API_KEY starts or ends with a quote mark"),
         ({"SIGMAMIND_API_KEY": f"'{API_KEY}"}, "FAIL  SIGMAMIND_API_KEY starts or ends with a quote mark"),
         ({"SIGMAMIND_API_KEY": API_KEY, "SIGMAMIND_BASE_URL": "http://api.example.com"}, "plain http is only allowed"),

@@ -38,4 +38,4 @@ async def test_example_config_starts_the_server_as_written() -> None:
         result = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT})
     # The placeholder key is recognised before any request is made.
     assert result.is_error is True
-    assert "SIGMAMIND_API_KEY still holds the placeholder" in text_of(result)
+    assert "SIGMAMIND_API_KEY holds a placeholder from an example, not a SigmaMind API key." in text_of(result)

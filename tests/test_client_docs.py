@@ -202,17 +202,8 @@ def test_every_documented_command_is_accepted() -> None:
     assert len(sigma) >= 14
     for arguments in sigma:
         sigma_mcp_arguments(["1" if word == "N" else word for word in arguments])
-    for words in claude:
-        if "--transport" in words and words[words.index("--transport") + 1] == "http":
-            name, url = [word for word in words[3:] if not word.startswith("-")][1:3]
-            assert name == "sigmamind"
-            assert url.endswith("/mcp")
-            header = words[words.index("--header") + 1]
-            assert header.startswith("Authorization: Bearer ")
-        else:
-            assert words[words.index("--") + 1 :] == ["sigma-mcp"]
-            assert "sigmamind" in words
-            assert any(word.startswith("SIGMAMIND_API_KEY=") for word in words)
+    # The `claude mcp add` lines are run for real by the pinned Claude Code, which must then say they
+    # connected: tests/test_claude_code.py::test_each_documented_claude_mcp_add_line_connects.
 
 
 def test_the_check_sample_is_what_check_prints(api: FakeSigmaMind) -> None:

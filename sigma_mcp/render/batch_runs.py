@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigma_mcp.render import next_step_lines, warning_lines
+from sigma_mcp.render import DATA_NOTE, next_step_lines, warning_lines
 from sigma_mcp.summaries.batch_runs import BatchRunListSummary, BatchRunRow
 from sigma_mcp.text import cell, code, percent
 
@@ -18,6 +18,8 @@ def render_batch_run_list(summary: BatchRunListSummary) -> str:
         lines.extend(_row(number, row) for number, row in enumerate(summary.batchRuns, start=first))
         lines.append("")
     lines.append(_paging(summary))
+    if summary.batchRuns:
+        lines += ["", DATA_NOTE]
     lines += warning_lines(summary.warnings)
     lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"

@@ -32,13 +32,12 @@ def render_comparison(summary: ComparisonSummary) -> str:
     if summary.successRateChangePoints is not None:
         lines += ["", f"Success rate change: {points(summary.successRateChangePoints)} percentage points."]
     lines += warning_lines(summary.warnings)
-    lines += ["", "## Test cases", ""]
+    lines += ["", "## Test cases", "", DATA_NOTE, ""]
     lines.append(_refs("Added (only in the candidate)", summary.testCasesAdded, summary.testCasesAddedCount))
     lines.append(_refs("Removed (only in the base)", summary.testCasesRemoved, summary.testCasesRemovedCount))
     lines.append(f"- Same configuration in both: {summary.testCasesUnchangedCount}")
     lines.append(f"- Configured differently: {summary.testCasesChangedCount}")
     if summary.testCasesChanged:
-        lines += ["", DATA_NOTE]
         for changed in summary.testCasesChanged:
             lines += ["", *_change(changed)]
         if summary.testCasesChangedCount > len(summary.testCasesChanged):
