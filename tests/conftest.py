@@ -117,3 +117,16 @@ def http_url_with_token() -> Iterator[str]:
     """The same, requiring DEMO_HTTP_TOKEN."""
     with demo_over_http(DEMO_HTTP_TOKEN) as url:
         yield url
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_client(problem: str | None, client: str) -> None:
+    """A real client that cannot run here (`problem`) fails the test in CI, and skips it elsewhere."""
+    if problem is None:
+        return
+    if in_ci():
+        pytest.fail(f"{problem} (CI=true: the {client} tests must run)")
+    pytest.skip(problem)

@@ -35,11 +35,18 @@ import pytest
 
 from sigma_mcp.config import Settings
 from tests.anthropic_standin import FINAL_TEXT, AnthropicStandIn, Call, ToolResult
-from tests.conftest import API_KEY, DEMO_HTTP_TOKEN, clean_env, connect, demo_over_http, sigma_mcp_script
+from tests.conftest import (
+    API_KEY,
+    DEMO_HTTP_TOKEN,
+    clean_env,
+    connect,
+    demo_over_http,
+    require_client,
+    sigma_mcp_script,
+)
 from tests.factories import AGENT, make_batch_run, make_test_case, make_test_run
 from tests.fake_api import FakeSigmaMind
 from tests.http_driver import RunningServer, http_server
-from tests.test_inspector import in_ci
 from tests.test_server import TOOL_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,11 +114,7 @@ def claude_problem() -> str | None:
 @pytest.fixture(scope="session")
 def claude() -> Path:
     """The pinned Claude Code's CLI: a failure in CI when it is missing, a skip elsewhere."""
-    problem = claude_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"{problem} (CI=true: the Claude Code tests must run)")
-        pytest.skip(problem)
+    require_client(claude_problem(), "Claude Code")
     return claude_bin()
 
 
@@ -172,17 +175,7 @@ def converse(
         )
         command = [str(claude), "-p", prompt, "--strict-mcp-config", "--mcp-config", str(config)]
         command += ["--allowedTools", f"mcp__{SERVER}", "--output-format", "stream-json", "--verbose"]
-        completed = subprocess.run(
-            command,
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=CLAUDE_TIMEOUT,
-            check=False,
-        )
+        completed = run(command, cwd=work, env=env)
     events = []
     for line in completed.stdout.splitlines():
         with contextlib.suppress(ValueError):
@@ -551,8 +544,12 @@ def documented_add_lines(docs: list[Path] = DOCS) -> list[DocLine]:
 
 
 def run_shell(command: str, *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run(["bash", "-c", command], cwd=cwd, env=env)
+
+
+def run(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", "-c", command],
+        command,
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,

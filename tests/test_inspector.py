@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import pytest
 
 import sigma_mcp
-from tests.conftest import DEMO_HTTP_TOKEN, clean_env, sigma_mcp_script
+from tests.conftest import DEMO_HTTP_TOKEN, clean_env, require_client, sigma_mcp_script
 from tests.test_protocol_versions import (
     MODERN_VERSION,
     REGRESSION,
@@ -60,18 +60,10 @@ def inspector_bin() -> Path:
     return INSPECTOR / "node_modules" / ".bin" / ("mcp-inspector.cmd" if os.name == "nt" else "mcp-inspector")
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 @pytest.fixture(scope="session")
 def inspector() -> Path:
     """The pinned Inspector's CLI: a failure in CI when it is missing, a skip elsewhere."""
-    problem = inspector_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"{problem} (CI=true: the Inspector tests must run)")
-        pytest.skip(problem)
+    require_client(inspector_problem(), "Inspector")
     return inspector_bin()
 
 

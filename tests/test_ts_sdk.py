@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from sigma_mcp.demo_data import BASELINE, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
-from tests.conftest import DEMO_HTTP_TOKEN, clean_env, sigma_mcp_script
-from tests.test_inspector import in_ci
+from tests.conftest import DEMO_HTTP_TOKEN, clean_env, require_client, sigma_mcp_script
 from tests.test_protocol_versions import REGRESSION_VERDICT
 from tests.test_server import TOOL_NAMES
 
@@ -74,11 +73,7 @@ def sdk_problem() -> str | None:
 @pytest.fixture(scope="session")
 def node() -> str:
     """The `node` that runs the script: a failure in CI when it or the pinned SDK is missing, a skip elsewhere."""
-    problem = sdk_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"{problem} (CI=true: the TypeScript SDK tests must run)")
-        pytest.skip(problem)
+    require_client(sdk_problem(), "TypeScript SDK")
     return str(shutil.which("node"))
 
 
