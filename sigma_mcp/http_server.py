@@ -216,7 +216,7 @@ def is_oauth_path(path: str) -> bool:
     """Whether `path` is one an OAuth client asks for: a discovery document in any of the places clients look
     for it (`/.well-known/<name>`, `/.well-known/<name>/mcp`, `/mcp/.well-known/<name>`), or a registration,
     authorization or token endpoint."""
-    path = path.rstrip("/")
+    path = "/" + "/".join(segment for segment in path.split("/") if segment)  # "//register" is "/register"
     if path in OAUTH_ENDPOINTS:
         return True
     segments = path.split("/")

@@ -8,6 +8,7 @@ nowhere else: it is never logged, never stored, and gone when the request ends.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -75,9 +76,16 @@ _PLACEHOLDERS = frozenset(
         "sk_...",
         "changeme",
         "placeholder",
-        "xxx",
+        "key",
+        "api-key-here",
     }
 )
+
+
+_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
+"""`$NAME`, `${NAME}`, `%NAME%`: a variable a client passed on unexpanded."""
+_FILLER = re.compile(r"(sk-)?(x+|\*+|0+|\.+)")
+"""`sk-xxxx`, `xxxxxxxx`, `****`: a key written out as filler."""
 
 
 def placeholder_problem(key: str, where: str) -> str | None:
@@ -92,13 +100,19 @@ def placeholder_problem(key: str, where: str) -> str | None:
         f"{where}, then restart the server (or the client). To try sigma-mcp without a key, start it with --demo."
     )
     subject = where[:1].upper() + where[1:]
-    if key.startswith("$") or (key.startswith("%") and key.endswith("%")):
+    if _VARIABLE.fullmatch(key):
         return (
             f"{subject} holds the name of a variable, not a key: MCP clients pass these values on as written, "
             f"without expanding variables. {how}"
         )
     normal = key.strip("<>[]{}").lower().replace("_", "-")
-    if normal in _PLACEHOLDERS or normal.startswith(("your-", "paste-", "insert-", "enter-")) or "..." in normal:
+    if (
+        normal in _PLACEHOLDERS
+        or normal.startswith(("your-", "paste-", "insert-", "enter-"))
+        or "..." in normal
+        or _FILLER.fullmatch(normal)
+        or (key.startswith("<") and key.endswith(">"))
+    ):
         return f"{subject} holds a placeholder from an example, not a SigmaMind API key. {how}"
     return None
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 
@@ -34,7 +34,7 @@ from sigma_mcp.render.comparison import render_comparison
 from sigma_mcp.render.test_run import render_test_run
 from sigma_mcp.summaries.batch_run import BatchRunSummary, Window, summarize_batch_run
 from sigma_mcp.summaries.batch_runs import BatchRunListSummary, summarize_batch_run_page
-from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, OutputModel, Source, json_size
+from sigma_mcp.summaries.common import DATA_BUDGET, LINE_LIMIT, TEXT_BUDGET, OutputModel, Source, json_size
 from sigma_mcp.summaries.comparison import MAX_LISTED, ComparisonSummary, compare_batch_runs
 from sigma_mcp.summaries.test_run import TestRunSummary, TurnWindow, summarize_test_run
 from sigma_mcp.text import plural
@@ -129,7 +129,7 @@ async def get_test_run(
             render_test_run,
             max_turns,
             lambda summary: len(summary.conversation),
-            compact=lambda: build(max_turns, compact=True),
+            compact=lambda most: build(most, compact=True),
         )
 
     return _answer(work)
@@ -235,32 +235,56 @@ def _fit(
     most: int,
     count: Callable[[S], int],
     *,
-    compact: Callable[[], S] | None = None,
+    compact: Callable[[int], S] | None = None,
 ) -> Answer[S]:
     """Build with at most `most` items, and with fewer until both the text and the data fit their budgets;
-    then, if still too large, the `compact` form; and as a last resort, the text cut short.
+    then, if a `compact` form is given, the same with it (the full form keeps at least one item then, so an
+    answer never drops all of its items while a compact form could show some); and as a last resort, the
+    smallest candidate with its longest strings shortened until both fit.
 
     The summaries budget their own lists, so this rarely does more than one pass; it makes the bound
     hold whatever the data holds.
     """
     candidates = []
-    while True:
-        summary = build(most)
-        if _fits(summary, text := render(summary)):
-            return Answer(summary, text)
-        candidates.append((summary, text))
-        if most == 0:
+    forms = [(build, 1 if compact is not None else 0)] + ([(compact, 0)] if compact is not None else [])
+    for form, floor in forms:
+        size = most
+        while True:
+            summary = form(size)
+            if _fits(summary, text := render(summary)):
+                return Answer(summary, text)
+            candidates.append(summary)
+            shown = count(summary)
+            if size <= floor or shown <= floor:
+                break
+            size = max(floor, min(size, shown) * 3 // 4)
+    summary = _shortened(min(candidates, key=lambda candidate: json_size(candidate.model_dump(mode="json"))))
+    text = render(summary)
+    return Answer(summary, text if len(text.encode()) <= TEXT_BUDGET else cut_text(text))
+
+
+def _shortened(summary: S) -> S:
+    """`summary` with its longest strings cut by half, one at a time, until it fits DATA_BUDGET."""
+    data = summary.model_dump(mode="json")
+    for _ in range(200):
+        if json_size(data) <= DATA_BUDGET:
             break
-        most = min(most, count(summary)) * 3 // 4
-    if compact is not None:
-        summary = compact()
-        text = render(summary)
-        if _fits(summary, text):
-            return Answer(summary, text)
-        candidates.append((summary, text))
-    # Last resort: the smallest structured content, and its text cut to size.
-    summary, text = min(candidates, key=lambda pair: json_size(pair[0].model_dump(mode="json")))
-    return Answer(summary, cut_text(text))
+        holder, key, value = max(_strings(data), key=lambda found: len(found[2].encode()))
+        if len(value) <= LINE_LIMIT:
+            break  # nothing long is left: the budget holds more short strings than any summary has
+        kept = len(value) // 2
+        holder[key] = f"{value[:kept]}… [{len(value) - kept} more characters not shown]"
+    return type(summary).model_validate(data)
+
+
+def _strings(node: Any) -> Iterator[tuple[Any, Any, str]]:
+    """Every string of a JSON value, with the dict or list holding it and its key or index there."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, str):
+            yield node, key, value
+        else:
+            yield from _strings(value)
 
 
 def _fits(summary: OutputModel, text: str) -> bool:
@@ -279,7 +303,10 @@ def _listed(summary: ComparisonSummary) -> int:
 def cut_text(text: str, budget: int = TEXT_BUDGET) -> str:
     """`text` shortened to `budget` bytes at a line break: an open fenced block is closed, a note says
     what happened, and the "## Next steps" section is kept."""
-    body, marker, steps = text.partition("\n## Next steps\n")
+    # Ours is the last section: an earlier "## Next steps" can only be third-party text inside a fence.
+    body, marker, steps = text.rpartition("\n## Next steps\n")
+    if not marker:
+        body = steps
     tail = f"{marker}{steps}" if marker else ""
     note = "\n\n[The rest of this answer was cut to stay within 24 KB.]\n"
     room = budget - len(note.encode()) - len(tail.encode()) - 16  # 16: a closing fence

@@ -203,7 +203,18 @@ def test_every_documented_command_is_accepted() -> None:
     for arguments in sigma:
         sigma_mcp_arguments(["1" if word == "N" else word for word in arguments])
     # The `claude mcp add` lines are run for real by the pinned Claude Code, which must then say they
-    # connected: tests/test_claude_code.py::test_each_documented_claude_mcp_add_line_connects.
+    # connected: tests/test_claude_code.py::test_each_documented_claude_mcp_add_line_connects. Where it is not
+    # installed, this much is checked without it: the name comes before the options that take several values
+    # (`--env`, `-e`, `--header`), and a stdio line runs sigma-mcp by a path that needs no PATH.
+    for words in claude:
+        name = next(word for word in words[3:] if not word.startswith("-") and word not in ("stdio", "http"))
+        assert name == "sigmamind", words
+        for option in ("--env", "-e", "--header", "-H"):
+            if option in words:
+                assert words.index(name) < words.index(option), words
+        if "--" in words:
+            command = words[words.index("--") + 1]
+            assert command.startswith(("/", "$PWD/", "~/")), words
 
 
 def test_the_check_sample_is_what_check_prints(api: FakeSigmaMind) -> None:

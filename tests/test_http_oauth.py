@@ -108,6 +108,8 @@ async def test_mcp_still_answers_401_with_a_plain_bearer_challenge() -> None:
     [
         *((path, True) for path in DISCOVERY),
         ("/.well-known/oauth-protected-resource/", True),
+        ("//register", True),
+        ("/.well-known//oauth-protected-resource", True),
         ("/.well-known/oauth-authorization-server/some/deeper/path", True),
         ("/mcp", False),
         ("/healthz", False),

@@ -25,6 +25,9 @@ PLACEHOLDERS = [
     PLACEHOLDER_KEY,
     "<your-sigmamind-api-key>",
     "Your_SigmaMind_API_Key",
+    "<key>",
+    "sk-xxxx",
+    "xxxxxxxxxxxxxxxx",
 ]
 UNEXPANDED = ["${SIGMAMIND_API_KEY}", "$SIGMAMIND_API_KEY", "%SIGMAMIND_API_KEY%"]
 HOW = "Create a key in the SigmaMind dashboard (API Keys, the Production API key) and put the key itself in"
@@ -53,7 +56,13 @@ async def test_a_placeholder_key_is_refused_and_nothing_is_sent(api: FakeSigmaMi
 
 @pytest.mark.parametrize(
     "key",
-    [API_KEY, "sk_live_yourkey_9fQ2mX7rT4vB8nK1", "0123456789abcdef0123", "key_with.dot_not_three_dots"],
+    [
+        API_KEY,
+        "sk_live_yourkey_9fQ2mX7rT4vB8nK1",
+        "0123456789abcdef0123",
+        "key_with.dot_not_three_dots",
+        "$9fQ2-mX7r.T4vB8nK1pL6",  # a $ that does not start a variable name
+    ],
 )
 def test_real_looking_keys_are_not_placeholders(key: str) -> None:
     assert Settings.from_env({"SIGMAMIND_API_KEY": key}).problems == ()

@@ -91,7 +91,8 @@ async def test_long_transcript_keeps_first_and_last_turns(api: FakeSigmaMind, mo
     text = text_of(result)
     assert "## Transcript (20 of 500 turns shown)" in text
     assert "… 480 turns not shown (turns 11–490) …" in text
-    assert_next_call(result, "Turns 11–490 are not shown: read turns 11–210", turnOffset=10, maxTurns=200)
+    # As many as a default call shows, so that they come whole, not shortened to fit 200 in one answer.
+    assert_next_call(result, "Turns 11–490 are not shown: read turns 11–30", turnOffset=10, maxTurns=20)
     within_budget(result)
 
 
@@ -105,7 +106,7 @@ async def test_paging_through_a_transcript(api: FakeSigmaMind) -> None:
     text = text_of(result)
     assert "… 10 turns not shown (turns 1–10) …" in text
     assert "… 35 turns not shown (turns 16–50) …" in text
-    assert_next_call(result, "Turns 16–50 are not shown: read turns 16–50", turnOffset=15, maxTurns=35)
+    assert_next_call(result, "Turns 16–50 are not shown: read turns 16–35", turnOffset=15, maxTurns=20)
 
 
 async def test_offset_past_the_end(api: FakeSigmaMind) -> None:

@@ -120,7 +120,8 @@ class BatchRunSummary(OutputModel):
 
 
 NOTICE = third_party_notice(
-    "agentName, testCases[].label, userPrompt, successCriteria, mockData and results.failureRemarks[].remarks"
+    "agentName, testCases[].label, userPrompt, successCriteria, mockData, results.failureRemarks[].remarks and "
+    "the values quoted in warnings"
 )
 
 

@@ -55,7 +55,7 @@ class BatchRunListSummary(OutputModel):
     batchRuns: list[BatchRunRow] = Field(description="This page's batch runs, newest first (the API's order).")
 
 
-NOTICE = third_party_notice("agentName, batchRuns[].batchId and createdDate")
+NOTICE = third_party_notice("agentName, batchRuns[].batchId and createdDate, and the values quoted in warnings")
 
 
 def summarize_batch_run_page(

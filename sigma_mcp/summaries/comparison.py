@@ -96,7 +96,8 @@ class ComparisonSummary(OutputModel):
 
 
 NOTICE = third_party_notice(
-    "test cases' label, testCasesChanged[].changes[].before and after (criteria, personas, mock data)"
+    "test cases' label, testCasesChanged[].changes[].before and after (criteria, personas, mock data) and the "
+    "values quoted in warnings"
 )
 
 

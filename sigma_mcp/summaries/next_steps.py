@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sigma_mcp.ids import is_id
-from sigma_mcp.limits import MAX_TURNS
+from sigma_mcp.limits import DEFAULT_MAX_TURNS, MAX_LIST_PAGE
 from sigma_mcp.summaries.common import NextStep
 
 if TYPE_CHECKING:
@@ -96,7 +96,8 @@ def for_test_run(summary: TestRunSummary) -> Steps:
     if summary.nextTurnOffset is not None:
         start = summary.nextTurnOffset
         end = next((t.turn - 1 for t in summary.conversation if t.turn - 1 > start), summary.turnCount or start)
-        count = max(1, min(end - start, MAX_TURNS))
+        # As many as a default call shows, so they are read whole; one when none fitted this time.
+        count = max(1, min(end - start, DEFAULT_MAX_TURNS if summary.conversation else 1))
         span = f"turn {start + 1}" if count == 1 else f"turns {start + 1}–{start + count}"
         steps.append(
             _step(
@@ -145,8 +146,11 @@ def for_batch_run_list(summary: BatchRunListSummary) -> Steps:
                 candidateBatchId=runs[0],
             )
         )
-    if summary.hasNext:
-        steps.append(_step("list_batch_runs", "Older batch runs", agentId=agent, page=summary.page + 1))
+    if summary.hasNext and summary.page < MAX_LIST_PAGE:
+        steps.append(
+            _step("list_batch_runs", "Older batch runs", agentId=agent, page=summary.page + 1, size=summary.size)
+        )
+
     _finish(
         summary.source,
         steps,
@@ -182,6 +186,17 @@ def for_comparison(summary: ComparisonSummary) -> Steps:
         )
     if summary.candidate.failedAttempts:
         steps.append(_step("get_batch_run", "See the candidate's failures", batchId=candidate, agentId=agent))
+    listed = (
+        len(summary.testCasesChanged) < summary.testCasesChangedCount
+        or len(summary.testCasesAdded) < summary.testCasesAddedCount
+        or len(summary.testCasesRemoved) < summary.testCasesRemovedCount
+        or len(summary.testCaseDeltas) < summary.testCaseDeltasCount
+    )
+    if listed:
+        advice.append(
+            "Not every test case is listed: get_batch_run with testCaseId=<id> on either batch run shows one test "
+            "case in full, and get_batch_run pages through each batch run with offset."
+        )
     if summary.testCasesChangedCount or summary.testCasesAddedCount or summary.testCasesRemovedCount:
         advice.append(
             "Before blaming the agent, weigh the test-case differences: changed criteria or personas can move the "

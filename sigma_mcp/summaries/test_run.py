@@ -76,7 +76,10 @@ class TestRunSummary(OutputModel):
     conversation: list[TurnSummary] = Field(description="The turns shown (see turnsOmitted).")
 
 
-NOTICE = third_party_notice("remarks, label, userPrompt, successCriteria, mockData and conversation[].content")
+NOTICE = third_party_notice(
+    "remarks, label (quoted in verdict too), userPrompt, successCriteria, mockData, conversation[].content and the "
+    "values quoted in warnings"
+)
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,8 @@ def _turn_window(
         indexes = list(range(window.offset, min(count, window.offset + size)))
         end = window.offset + len(indexes)
         next_offset = end if end < count else None
-    limit = min(TURN_LIMIT, TRANSCRIPT_BUDGET // max(1, len(indexes)))
+    divisor = 4 if window.compact else 1
+    limit = min(TURN_LIMIT // divisor, TRANSCRIPT_BUDGET // divisor // max(1, len(indexes)))
     return [_turn(index, turns[index], limit) for index in indexes], next_offset
 
 
