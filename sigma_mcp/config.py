@@ -31,9 +31,6 @@ DEMO_VAR = "SIGMAMIND_DEMO"
 MAX_RESPONSE_VAR = "SIGMAMIND_MAX_RESPONSE_MB"
 STRUCTURED_VAR = "SIGMA_MCP_STRUCTURED"
 
-PLACEHOLDER_KEY = "paste-your-sigmamind-api-key-here"
-"""The key in claude_desktop_config.example.json, recognised so that a copied config gets a clear message."""
-
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _LOOPBACK_NAMES = {"localhost"}

@@ -64,24 +64,13 @@ def is_quoted(key: str) -> bool:
     return key[:1] in QUOTES or key[-1:] in QUOTES
 
 
+PLACEHOLDER_KEY = "paste-your-sigmamind-api-key-here"
+"""The key in claude_desktop_config.example.json, recognised so that a copied config gets a clear message."""
+
 _PLACEHOLDERS = frozenset(
-    {
-        "paste-your-sigmamind-api-key-here",  # claude_desktop_config.example.json
-        "your-key",
-        "your-api-key",
-        "your-sigmamind-api-key",
-        "api-key",
-        "sigmamind-api-key",
-        "sk-...",
-        "sk_...",
-        "changeme",
-        "placeholder",
-        "key",
-        "api-key-here",
-    }
+    {PLACEHOLDER_KEY, "api-key", "sigmamind-api-key", "api-key-here", "key", "changeme", "placeholder"}
 )
-
-
+"""Placeholders as written, lower case with `-` for `_`; `your-…`, `paste-…`, `…` and filler are caught by rule."""
 _VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
 """`$NAME`, `${NAME}`, `%NAME%`: a variable a client passed on unexpanded."""
 _FILLER = re.compile(r"(sk-)?(x+|\*+|0+|\.+)")

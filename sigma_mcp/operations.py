@@ -246,7 +246,7 @@ def _fit(
     hold whatever the data holds.
     """
     candidates = []
-    forms = [(build, 1 if compact is not None else 0)] + ([(compact, 0)] if compact is not None else [])
+    forms = [(build, 0)] if compact is None else [(build, 1), (compact, 0)]
     for form, floor in forms:
         size = most
         while True:
@@ -304,10 +304,8 @@ def cut_text(text: str, budget: int = TEXT_BUDGET) -> str:
     """`text` shortened to `budget` bytes at a line break: an open fenced block is closed, a note says
     what happened, and the "## Next steps" section is kept."""
     # Ours is the last section: an earlier "## Next steps" can only be third-party text inside a fence.
-    body, marker, steps = text.rpartition("\n## Next steps\n")
-    if not marker:
-        body = steps
-    tail = f"{marker}{steps}" if marker else ""
+    head, marker, steps = text.rpartition("\n## Next steps\n")
+    body, tail = (head, marker + steps) if marker else (text, "")
     note = "\n\n[The rest of this answer was cut to stay within 24 KB.]\n"
     room = budget - len(note.encode()) - len(tail.encode()) - 16  # 16: a closing fence
     if room < budget // 2:  # the steps themselves are too long: cut everything together

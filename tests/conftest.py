@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import sys
@@ -130,3 +131,21 @@ def require_client(problem: str | None, client: str) -> None:
     if in_ci():
         pytest.fail(f"{problem} (CI=true: the {client} tests must run)")
     pytest.skip(problem)
+
+
+def npm_package_problem(folder: Path, package: str, name: str, install: str, binary: Path) -> str | None:
+    """Why `package`, pinned in `folder`/package.json, is not installed there as pinned (None when it is).
+    `name` names it in the message, `install` says how to install it, `binary` is what the tests run."""
+    manifest = folder / "package.json"
+    if not manifest.exists():
+        return f"{manifest} is missing: it pins {package}"
+    pinned = json.loads(manifest.read_text())["dependencies"][package]
+    installed = folder / "node_modules" / package / "package.json"
+    if shutil.which("node") is None:
+        return f"node is not on PATH; {name} needs Node.js"
+    if not installed.exists() or not binary.exists():
+        return f"{name} {pinned} is not installed; {install}"
+    version = json.loads(installed.read_text())["version"]
+    if version != pinned:
+        return f"tests/{folder.name} holds {name} {version} but {pinned} is pinned; {install}"
+    return None

@@ -41,6 +41,7 @@ from tests.conftest import (
     clean_env,
     connect,
     demo_over_http,
+    npm_package_problem,
     require_client,
     sigma_mcp_script,
 )
@@ -78,20 +79,14 @@ def claude_bin() -> Path:
 
 def claude_problem() -> str | None:
     """Why the pinned Claude Code cannot run here, or None when it can."""
-    manifest = CLIENTS / "package.json"
-    if not manifest.exists():
-        return f"{manifest} is missing: it pins {PACKAGE}"
-    pinned = json.loads(manifest.read_text())["dependencies"][PACKAGE]
-    installed = CLIENTS / "node_modules" / PACKAGE / "package.json"
     install = (
         "run: npm ci --prefix tests/clients --ignore-scripts && "
         "(cd tests/clients/node_modules/@anthropic-ai/claude-code && node install.cjs)"
     )
-    if not installed.exists() or not claude_bin().exists():
-        return f"Claude Code {pinned} is not installed; {install}"
-    version = json.loads(installed.read_text())["version"]
-    if version != pinned:
-        return f"tests/clients holds Claude Code {version} but {pinned} is pinned; {install}"
+    problem = npm_package_problem(CLIENTS, PACKAGE, "Claude Code", install, claude_bin())
+    if problem is not None:
+        return problem
+    pinned = json.loads((CLIENTS / "package.json").read_text())["dependencies"][PACKAGE]
     with tempfile.TemporaryDirectory() as home:
         try:
             completed = subprocess.run(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any, Protocol
 import pytest
 
 import sigma_mcp
-from tests.conftest import DEMO_HTTP_TOKEN, clean_env, require_client, sigma_mcp_script
+from tests.conftest import DEMO_HTTP_TOKEN, clean_env, npm_package_problem, require_client, sigma_mcp_script
 from tests.test_protocol_versions import (
     MODERN_VERSION,
     REGRESSION,
@@ -43,17 +42,8 @@ BASELINE = "batch_Mv6Tq1Wd8Zr3Kp5n"
 
 def inspector_problem() -> str | None:
     """Why the pinned Inspector cannot run here, or None when it can."""
-    pinned = json.loads((INSPECTOR / "package.json").read_text())["dependencies"][PACKAGE]
-    installed = INSPECTOR / "node_modules" / PACKAGE / "package.json"
     install = "run: npm ci --prefix tests/inspector"
-    if shutil.which("node") is None:
-        return "node is not on PATH; the MCP Inspector CLI needs Node.js"
-    if not installed.exists() or not inspector_bin().exists():
-        return f"the MCP Inspector {pinned} is not installed; {install}"
-    version = json.loads(installed.read_text())["version"]
-    if version != pinned:
-        return f"tests/inspector holds the MCP Inspector {version} but {pinned} is pinned; {install}"
-    return None
+    return npm_package_problem(INSPECTOR, PACKAGE, "the MCP Inspector", install, inspector_bin())
 
 
 def inspector_bin() -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from sigma_mcp.demo_data import BASELINE, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
-from tests.conftest import DEMO_HTTP_TOKEN, clean_env, require_client, sigma_mcp_script
+from tests.conftest import DEMO_HTTP_TOKEN, clean_env, npm_package_problem, require_client, sigma_mcp_script
 from tests.test_protocol_versions import REGRESSION_VERDICT
 from tests.test_server import TOOL_NAMES
 
@@ -57,17 +57,8 @@ CONTRACT_STEP_KEYS = {"tool", "arguments", "reason"}
 
 def sdk_problem() -> str | None:
     """Why the pinned TypeScript SDK cannot run here, or None when it can."""
-    pinned = json.loads((CLIENTS / "package.json").read_text())["dependencies"][PACKAGE]
-    installed = CLIENTS / "node_modules" / PACKAGE / "package.json"
     install = "run: npm ci --prefix tests/clients"
-    if shutil.which("node") is None:
-        return "node is not on PATH; the TypeScript SDK client needs Node.js"
-    if not installed.exists():
-        return f"the TypeScript SDK {pinned} is not installed; {install}"
-    version = json.loads(installed.read_text())["version"]
-    if version != pinned:
-        return f"tests/clients holds the TypeScript SDK {version} but {pinned} is pinned; {install}"
-    return None
+    return npm_package_problem(CLIENTS, PACKAGE, "the TypeScript SDK", install, CLIENTS / "ts_sdk_client.mjs")
 
 
 @pytest.fixture(scope="session")
