@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sigma_mcp.errors import ConfigurationError
-from sigma_mcp.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted, placeholder_problem
-from sigma_mcp.redaction import SHORT_SECRET
+from sigma_mcp.safety.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted, placeholder_problem
+from sigma_mcp.safety.redaction import SHORT_SECRET
+from sigma_mcp.sigmamind.errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
 DEFAULT_TIMEOUT = 30.0

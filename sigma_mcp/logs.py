@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from sigma_mcp.redaction import RedactingFilter, Redactor
+from sigma_mcp.safety.redaction import RedactingFilter, Redactor
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

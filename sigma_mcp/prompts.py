@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, BATCH_ID_EXAMPLE, AgentId, BatchId
+
+TRIAGE_PROMPT = "triage_batch_run"
 TRIAGE_DESCRIPTION = (
     "Walk through the triage of one batch run: results, failed attempts and their transcripts, failures "
     "grouped by success criterion, root-cause hypotheses, and concrete edits to the agent's prompt or the "
     "test cases."
 )
+
+BATCH_ARGUMENT = f"The batch run to triage, e.g. {BATCH_ID_EXAMPLE}."
+AGENT_ARGUMENT = f"Its agent's id, e.g. {AGENT_ID_EXAMPLE}."
+
+
+class TriageParameters(BaseModel):
+    """The prompt's arguments, checked as a tool's are (see `tools.arguments`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batchId: Annotated[BatchId, Field(description=BATCH_ARGUMENT)]
+    agentId: Annotated[AgentId, Field(description=AGENT_ARGUMENT)]
 
 
 def triage_prompt(batch_id: str, agent_id: str) -> str:

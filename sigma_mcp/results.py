@@ -16,8 +16,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ErrorData, TextContent
 from pydantic import BaseModel
 
-from sigma_mcp.redaction import Redactor
-from sigma_mcp.schemas import schema_keys
+from sigma_mcp.safety.redaction import Redactor
+from sigma_mcp.tools.schemas import schema_keys
 
 call_log = logging.getLogger("sigma_mcp.tools")
 """One INFO line per tool call, whatever its outcome (log records are redacted by the handler)."""

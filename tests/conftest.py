@@ -14,9 +14,9 @@ import pytest
 from mcp import Client
 
 from sigma_mcp.config import Settings
-from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
-from sigma_mcp.retry import RetryPolicy
+from sigma_mcp.demo.data import DOCUMENTED_EXAMPLE
 from sigma_mcp.server import create_server
+from sigma_mcp.sigmamind.retry import RetryPolicy
 from tests.fake_api import FakeSigmaMind
 
 API_KEY = "sk_live_9fQ2mX7rT4vB8nK1pL6wZ3cY5hJ0dG"

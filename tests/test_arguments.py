@@ -1,56 +1,74 @@
-"""The argument check every tool call passes before it runs, on schemas like the tools publish."""
+"""The one argument check every tool call passes before it runs: a parameters model, with pydantic's errors
+said as one message naming the parameter and the shape it accepts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from pydantic import Field
 
-from sigma_mcp.arguments import argument_problem
+from sigma_mcp.sigmamind.errors import InvalidArgument
+from sigma_mcp.tools.arguments import parse_arguments
+from sigma_mcp.tools.spec import INTEGER_TEXT, BatchId, Parameters
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "batchId": {"type": "string", "description": "The batch run's id."},
-        "page": {"type": "integer", "minimum": 0, "maximum": 1000},
-        "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        "free": {},
-    },
-    "required": ["batchId"],
-}
+
+class Example(Parameters):
+    batchId: Annotated[BatchId, Field(description="The batch run's id.")]
+    page: Annotated[int, Field(strict=True, ge=0, le=1000), INTEGER_TEXT] = 0
+    note: str | None = Field(default=None, strict=True)
 
 
 @pytest.mark.parametrize(
-    "arguments",
+    ("arguments", "page"),
     [
-        {"batchId": "b"},
-        {"batchId": "b", "page": 0},
-        {"batchId": "b", "page": "12"},
-        {"batchId": "b", "page": 1000},
-        {"batchId": "b", "note": None},
-        {"batchId": "b", "note": "x"},
-        {"batchId": "b", "free": [1, {"a": 2}]},
+        ({"batchId": "b"}, 0),
+        ({"batchId": "b", "page": 0}, 0),
+        ({"batchId": "b", "page": "12"}, 12),
+        ({"batchId": "b", "page": " 7 "}, 7),
+        ({"batchId": "b", "page": 1000}, 1000),
+        ({"batchId": "b", "note": None}, 0),
+        ({"batchId": "b", "note": "x"}, 0),
     ],
 )
-def test_arguments_that_fit(arguments: dict[str, Any]) -> None:
-    assert argument_problem("t", SCHEMA, arguments) is None
+def test_arguments_that_fit(arguments: dict[str, Any], page: int) -> None:
+    parsed = parse_arguments("t", Example, arguments)
+    assert parsed.batchId == "b"
+    assert parsed.page == page
 
 
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
         (None, "Missing required parameter batchId for t. The batch run's id."),
-        ([1, 2], "Invalid arguments for t: expected an object of named parameters (batchId, page, note, free)."),
-        ({"batchId": "b", "x": 1, "y": 2}, "Unknown parameters 'x', 'y' for t. It accepts: batchId, page, note, free."),
+        ([1, 2], "Invalid arguments for t: expected an object of named parameters (batchId, page, note)."),
+        ({"batchId": "b", "x": 1, "y": 2}, "Unknown parameters 'x', 'y' for t. It accepts: batchId, page, note."),
+        ({"x": 1}, "Unknown parameter 'x' for t."),
         ({"batchId": 5}, "Invalid batchId for t: expected a string, got a number."),
         ({"batchId": None}, "Invalid batchId for t: expected a string, got null."),
         ({"batchId": "b", "page": True}, "Invalid page for t: expected an integer, got a boolean."),
         ({"batchId": "b", "page": 1.5}, "Invalid page for t: expected an integer, got a number."),
+        ({"batchId": "b", "page": 2.0}, "Invalid page for t: expected an integer, got a number."),
         ({"batchId": "b", "page": -1}, "Invalid page for t: must be at least 0, got -1."),
         ({"batchId": "b", "page": "1001"}, "Invalid page for t: must be at most 1000, got 1001."),
+        ({"batchId": "b", "page": 10**50}, "Invalid page for t: must be at most 1000, got a number of 51 digits."),
         ({"batchId": "b", "page": "ten"}, "Invalid page for t: expected an integer, got a string."),
+        ({"batchId": "b", "page": "1" * 19}, "Invalid page for t: expected an integer, got a string."),
         ({"batchId": "b", "note": 3}, "Invalid note for t: expected a string or null, got a number."),
+        ({"page": -1, "batchId": 5}, "Invalid page for t: must be at least 0, got -1."),
+        ({"batchId": 5, "page": -1}, "Invalid batchId for t: expected a string, got a number."),
+        ({"batchId": "a/b"}, "Invalid batchId 'a/b': it contains '/' (a path separator). An id is 1 to 128"),
+        ({"batchId": "b", "x": 1, "page": -1}, "Unknown parameter 'x' for t."),
     ],
 )
 def test_arguments_that_do_not_fit(arguments: object, problem: str) -> None:
-    assert (argument_problem("t", SCHEMA, arguments) or "").startswith(problem)
+    with pytest.raises(InvalidArgument) as raised:
+        parse_arguments("t", Example, arguments)
+    assert raised.value.message.startswith(problem)
+
+
+def test_every_refusal_says_nothing_was_sent() -> None:
+    for arguments in ({"batchId": "b", "x": 1}, {"batchId": 5}, {"batchId": "b", "page": -1}, {"batchId": ".."}):
+        with pytest.raises(InvalidArgument) as raised:
+            parse_arguments("t", Example, arguments)
+        assert "Nothing was sent to SigmaMind" in raised.value.message

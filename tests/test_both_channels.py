@@ -17,8 +17,8 @@ import pytest
 from mcp.types import CallToolResult
 
 from sigma_mcp.config import Settings
-from sigma_mcp.demo_data import demo_batch_runs
-from sigma_mcp.operations import cut_text
+from sigma_mcp.demo.data import demo_batch_runs
+from sigma_mcp.tools.fit import cut_text
 from tests.conftest import connect, settings_for
 from tests.factories import make_batch_run, make_test_run
 from tests.fake_api import FakeSigmaMind

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp.types import CallToolResult
 
-from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, json_size
+from sigma_mcp.tools.common import DATA_BUDGET, TEXT_BUDGET, json_size
 from tests.conftest import connect, settings_for
 from tests.factories import make_batch_run, make_test_case
 from tests.fake_api import FakeSigmaMind

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sigma_mcp.client import MAX_CONNECTIONS
+from sigma_mcp.sigmamind.client import MAX_CONNECTIONS
 from tests.conftest import clean_env, env_for
 from tests.fake_api import FakeSigmaMind, Reply, Seen
 from tests.stdio_driver import RawSession

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sigma_mcp.keys import PLACEHOLDER_KEY
+from sigma_mcp.safety.keys import PLACEHOLDER_KEY
 from tests.conftest import API_KEY, env_for
 from tests.factories import make_batch_run
 from tests.fake_api import FakeSigmaMind, Reply, api_error

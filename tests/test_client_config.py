@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from sigma_mcp.keys import PLACEHOLDER_KEY
+from sigma_mcp.safety.keys import PLACEHOLDER_KEY
 from tests.conftest import clean_env, sigma_mcp_script
 from tests.test_server import AGENT, BATCH, TOOL_NAMES, text_of
 

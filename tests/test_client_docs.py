@@ -222,7 +222,7 @@ def test_the_check_sample_is_what_check_prints(api: FakeSigmaMind) -> None:
     (sample,) = [body for _, body in re.findall(r"^(```)text\n(.*?)\n\1$", clients, re.M | re.S)]
     key = "sk_live_" + "x" * 28 + "9f3a"
     assert len(key) == 40
-    from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
+    from sigma_mcp.demo.data import DOCUMENTED_EXAMPLE
 
     api.pages["agent_D5D0p7TUs66TTAEAx"] = {"data": [DOCUMENTED_EXAMPLE], "page": 0, "size": 1, "totalCount": 14}
     completed = run_cli(

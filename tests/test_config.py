@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sigma_mcp.config import DEFAULT_BASE_URL, MISSING_KEY_MESSAGE, Settings
-from sigma_mcp.errors import ConfigurationError
+from sigma_mcp.sigmamind.errors import ConfigurationError
 from tests.conftest import API_KEY
 
 

@@ -6,7 +6,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from sigma_mcp.config import Settings
-from sigma_mcp.demo_data import BASELINE, BATCH_RUNS, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
+from sigma_mcp.demo.data import BASELINE, BATCH_RUNS, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
 from tests.conftest import clean_env, connect, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind
 from tests.test_server import text_of

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from sigma_mcp.errors import api_message, format_seconds, parse_retry_after
+from sigma_mcp.sigmamind.failures import api_message, format_seconds, parse_retry_after
 from tests.conftest import API_KEY, settings_for
 from tests.fake_api import FakeSigmaMind, Reply, api_error
 from tests.test_server import ARGS, call, text_of

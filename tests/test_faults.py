@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sigma_mcp.config import Settings
-from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
+from sigma_mcp.demo.data import DOCUMENTED_EXAMPLE
 from tests.conftest import API_KEY, connect, env_for
 from tests.fake_api import FakeSigmaMind, Reply, Seen, api_error
 from tests.test_server import ARGS, BATCH, text_of

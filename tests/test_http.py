@@ -18,8 +18,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from sigma_mcp.http_server import Gate, HttpConfig, transport_security
-from sigma_mcp.keys import REQUEST_KEY_HEADER
+from sigma_mcp.safety.keys import REQUEST_KEY_HEADER
+from sigma_mcp.transports.http import Gate, HttpConfig, transport_security
 from tests.conftest import API_KEY
 from tests.factories import make_batch_run
 from tests.fake_api import FakeSigmaMind, Reply, Seen
@@ -176,7 +176,7 @@ async def test_the_token_is_compared_in_constant_time(monkeypatch: pytest.Monkey
         compared.append((given, expected))
         return constant_time(given, expected)
 
-    monkeypatch.setattr("sigma_mcp.http_server.hmac.compare_digest", spy)
+    monkeypatch.setattr("sigma_mcp.transports.http.hmac.compare_digest", spy)
     reached: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Annotated
 
-from sigma_mcp.errors import InvalidArgument
-from sigma_mcp.ids import check_id
+import pytest
+from pydantic import Field
+
+from sigma_mcp.sigmamind.errors import InvalidArgument
+from sigma_mcp.tools.arguments import parse_arguments
+from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, AgentId, BatchId, Parameters
+
+
+class Ids(Parameters):
+    batchId: Annotated[BatchId, Field(description="A batch run.")] = "batch_x"
+    agentId: Annotated[AgentId, Field(description="An agent.")] = "agent_x"
+
+
+def check_id(name: str, value: object) -> str:
+    parsed = parse_arguments("t", Ids, {name: value})
+    return str(getattr(parsed, name))
 
 
 @pytest.mark.parametrize(
@@ -13,7 +27,7 @@ from sigma_mcp.ids import check_id
     ["batch_s0OJu2JWR8R45Fai", "D5D0p7TUs66TTAEAx", "tc-1.v2", "a", "x" * 128, "a..b"],
 )
 def test_accepted_ids(value: str) -> None:
-    assert check_id("batchId", value, example="batch_x") == value
+    assert check_id("batchId", value) == value
 
 
 @pytest.mark.parametrize(
@@ -39,17 +53,17 @@ def test_accepted_ids(value: str) -> None:
 )
 def test_refused_ids_name_the_parameter_and_the_shape(value: str, why: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        check_id("agentId", value, example="agent_x")
+        check_id("agentId", value)
     message = caught.value.message
     assert message.startswith("Invalid agentId")
     assert why in message
     assert "ASCII letters, digits" in message
-    assert "agent_x" in message
+    assert AGENT_ID_EXAMPLE in message
 
 
 @pytest.mark.parametrize(
     ("value", "kind"), [(5, "a number"), (None, "null"), (["a"], "an array of 1 item"), (True, "a boolean")]
 )
 def test_non_strings_are_refused(value: object, kind: str) -> None:
-    with pytest.raises(InvalidArgument, match=f"Invalid batchId: expected a string id .* got {kind}"):
-        check_id("batchId", value, example="batch_x")
+    with pytest.raises(InvalidArgument, match=f"Invalid batchId for t: expected a string, got {kind}"):
+        check_id("batchId", value)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sigma_mcp.config import Settings
-from sigma_mcp.keys import PLACEHOLDER_KEY, REQUEST_KEY_HEADER, parse_request_key
+from sigma_mcp.safety.keys import PLACEHOLDER_KEY, REQUEST_KEY_HEADER, parse_request_key
 from tests.conftest import API_KEY, connect
 from tests.fake_api import FakeSigmaMind
 from tests.http_driver import http_server

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import CallToolResult
 
-from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, json_size
+from sigma_mcp.tools.common import DATA_BUDGET, TEXT_BUDGET, json_size
 from tests.conftest import API_KEY, connect, settings_for
 from tests.fake_api import FakeSigmaMind, Reply
 from tests.test_server import AGENT, BATCH, text_of

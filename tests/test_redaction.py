@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sigma_mcp.logs import configure_logging
-from sigma_mcp.redaction import REDACTED, Redactor
+from sigma_mcp.safety.redaction import REDACTED, Redactor
 from tests.conftest import API_KEY, settings_for
 from tests.fake_api import FakeSigmaMind, api_error
 from tests.test_server import ARGS, call, text_of
@@ -105,8 +105,8 @@ def test_log_records_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_no_object_shows_the_key_in_its_repr() -> None:
-    from sigma_mcp.client import SigmaMindClient
     from sigma_mcp.config import Settings
+    from sigma_mcp.sigmamind.client import SigmaMindClient
 
     settings = Settings.from_env({"SIGMAMIND_API_KEY": API_KEY})
     client = SigmaMindClient(settings)

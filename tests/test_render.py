@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sigma_mcp.render.batch_run import render_batch_run
-from sigma_mcp.text import code, fence
+from sigma_mcp.safety.text import code, fence
+from sigma_mcp.tools.get_batch_run.render import render_batch_run
 from tests.test_summary import summarize
 
 DOCUMENTED_EXAMPLE_MARKDOWN = """\

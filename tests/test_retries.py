@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from sigma_mcp.config import Settings
-from sigma_mcp.errors import UpstreamNotFound, UpstreamRateLimited, UpstreamServerError, UpstreamUnreachable
-from sigma_mcp.retry import RetryPolicy
+from sigma_mcp.sigmamind.errors import UpstreamNotFound, UpstreamRateLimited, UpstreamServerError, UpstreamUnreachable
+from sigma_mcp.sigmamind.retry import RetryPolicy
 from tests.conftest import API_KEY, Sleeps, connect, settings_for
 from tests.fake_api import FakeSigmaMind, Reply, Seen, api_error
 from tests.test_server import ARGS, text_of

@@ -11,9 +11,9 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from sigma_mcp.config import Settings
-from sigma_mcp.operations import cut_text
-from sigma_mcp.summaries.common import DATA_BUDGET, TEXT_BUDGET, json_size
-from sigma_mcp.text import percent
+from sigma_mcp.safety.text import percent
+from sigma_mcp.tools.common import DATA_BUDGET, TEXT_BUDGET, json_size
+from sigma_mcp.tools.fit import cut_text
 from tests.conftest import API_KEY, connect, env_for, settings_for
 from tests.factories import make_batch_run, make_test_case, make_test_run
 from tests.fake_api import FakeSigmaMind, Reply, api_error

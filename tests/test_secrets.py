@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from sigma_mcp.demo_data import DOCUMENTED_EXAMPLE
+from sigma_mcp.demo.data import DOCUMENTED_EXAMPLE
 from tests.conftest import API_KEY, clean_env, env_for
 from tests.factories import make_test_run
 from tests.fake_api import FakeSigmaMind, Reply, Seen, api_error

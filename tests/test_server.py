@@ -84,7 +84,7 @@ async def test_tools_are_listed_with_schema_title_and_annotations(api: FakeSigma
         "warnings",
     ):
         assert field in tool.output_schema["properties"], field
-    test_case = tool.output_schema["$defs"]["TestCaseSummary"]["properties"]
+    test_case = tool.output_schema["$defs"]["CaseSummary"]["properties"]
     assert set(test_case) >= {
         "testCaseId",
         "label",
@@ -205,7 +205,7 @@ async def test_unexpected_bug_is_a_clean_error(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"boom {API_KEY}")
 
-    monkeypatch.setattr("sigma_mcp.operations.summarize_batch_run", broken)
+    monkeypatch.setattr("sigma_mcp.tools.get_batch_run.summary.summarize_batch_run", broken)
     api.add_batch_run(documented_example)
     result = await call(settings_for(api), "legacy", ARGS)
     assert result.is_error is True

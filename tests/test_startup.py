@@ -7,12 +7,18 @@ import json
 import subprocess
 import sys
 
-from sigma_mcp.schemas import SCHEMA_FILE, generate, output_schemas, render
+import pytest
+
+from sigma_mcp.registry import TOOLS
+from sigma_mcp.tools.schemas import generate, output_schema, render, schema_file
 
 
-def test_shipped_output_schemas_match_the_models() -> None:
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == render(generate()), "run: python -m sigma_mcp.schemas"
-    assert output_schemas() == generate()
+@pytest.mark.parametrize("tool", [spec.name for spec in TOOLS])
+def test_shipped_output_schemas_match_the_models(tool: str) -> None:
+    assert schema_file(tool).read_text(encoding="utf-8") == render(generate(tool)), (
+        "run: python -m sigma_mcp.tools.schemas"
+    )
+    assert output_schema(tool) == generate(tool)
 
 
 def test_serving_starts_without_the_heavy_modules() -> None:
@@ -29,11 +35,11 @@ print(json.dumps(sorted(sys.modules)))
     )
     for heavy in (
         "httpx",
-        "sigma_mcp.client",
-        "sigma_mcp.models",
-        "sigma_mcp.operations",
-        "sigma_mcp.summaries.batch_run",
-        "sigma_mcp.render.batch_run",
+        "sigma_mcp.sigmamind.client",
+        "sigma_mcp.sigmamind.payloads",
+        "sigma_mcp.tools.fit",
+        "sigma_mcp.tools.get_batch_run.summary",
+        "sigma_mcp.tools.get_batch_run.render",
         "sigma_mcp.demo",
     ):
         assert heavy not in loaded, heavy

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from sigma_mcp.errors import Target, UpstreamInvalidResponse
-from sigma_mcp.models import BatchRunPayload, parse_object
-from sigma_mcp.summaries.batch_run import BatchRunSummary, summarize_batch_run
+from sigma_mcp.sigmamind.errors import Target, UpstreamInvalidResponse
+from sigma_mcp.sigmamind.payloads import BatchRunPayload, parse_object
+from sigma_mcp.tools.get_batch_run.output import BatchRunSummary
+from sigma_mcp.tools.get_batch_run.summary import summarize_batch_run
 
 TARGET = Target(description="batch run 'b' of agent 'a'", not_found_hint="")
 BATCH = "batch_s0OJu2JWR8R45Fai"

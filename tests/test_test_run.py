@@ -8,7 +8,7 @@ import pytest
 from mcp.types import CallToolResult
 
 from sigma_mcp import __version__
-from sigma_mcp.summaries.common import json_size
+from sigma_mcp.tools.common import json_size
 from tests.conftest import API_KEY, connect, settings_for
 from tests.factories import make_test_run
 from tests.fake_api import FakeSigmaMind

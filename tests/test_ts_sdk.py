@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from sigma_mcp.demo_data import BASELINE, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
+from sigma_mcp.demo.data import BASELINE, REGRESSION_SUITE, SUPPORT_AGENT, demo_attempts
 from tests.conftest import DEMO_HTTP_TOKEN, clean_env, npm_package_problem, require_client, sigma_mcp_script
 from tests.test_protocol_versions import REGRESSION_VERDICT
 from tests.test_server import TOOL_NAMES

@@ -130,7 +130,7 @@ def test_uvx_runs_the_code_the_clone_holds_now(uvx: list[str], tmp_path: Path) -
     assert run().stdout.strip() == "sigma-mcp 9.8.7"
 
     # Any other module: here the command's own.
-    cli = source / "sigma_mcp" / "cli.py"
+    cli = source / "sigma_mcp" / "cli" / "__init__.py"
     marker = "edited after the first build"
     cli.write_text(cli.read_text(encoding="utf-8") + f"\nsys.stderr.write({marker!r} + '\\n')\n", encoding="utf-8")
     edited = run()
@@ -138,7 +138,7 @@ def test_uvx_runs_the_code_the_clone_holds_now(uvx: list[str], tmp_path: Path) -
     assert edited.stdout.strip() == "sigma-mcp 9.8.7"
 
     # A data file of the package, and pyproject.toml itself.
-    schemas = source / "sigma_mcp" / "output_schemas.json"
+    schemas = source / "sigma_mcp" / "tools" / "get_batch_run" / "output_schema.json"
     schemas.write_text(schemas.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert REBUILT.search(run().stderr)
     pyproject = source / "pyproject.toml"

@@ -1,0 +1,138 @@
+"""The one place that keeps secrets out of everything sigma-mcp emits.
+
+Bodies are redacted as they arrive from the API, before anything can shorten them; results, error
+messages, CLI output and log records are redacted again on the way out. A cut that falls inside a
+secret cannot leak its start either: any run of eight or more of its leading characters is masked.
+
+Besides the secrets it was given, every redactor masks the key of the request being handled, if it brought
+one (`keys`): in results, errors and log records alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sigma_mcp.safety.keys import request_secret
+
+REDACTED = "[REDACTED]"
+SHORT_SECRET = 16
+"""Secrets shorter than this are only replaced where they stand alone, so that a short key such as
+"test" does not mangle ordinary words; longer ones are replaced wherever they occur."""
+FRAGMENT = 8
+"""A run of this many leading characters of a (long) secret is masked too."""
+
+
+class Redactor:
+    """Replaces every known secret in text, bytes and JSON-like values."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self._short: dict[str, re.Pattern[str]] = {}
+        for secret in secrets:
+            self.add(secret)
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+    def add(self, secret: str | None) -> None:
+        """Start redacting `secret` (ignored when empty)."""
+        if not secret or secret in self._secrets:
+            return
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
+        if len(secret) < SHORT_SECRET:
+            self._short[secret] = re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets) or request_secret() is not None
+
+    def _now(self) -> tuple[str, ...]:
+        """The secrets to mask now: those given, and the current request's key (never short)."""
+        extra = request_secret()
+        if extra is None or extra in self._secrets:
+            return self._secrets
+        return tuple(sorted((*self._secrets, extra), key=len, reverse=True))
+
+    def text(self, value: str) -> str:
+        for secret in self._now():
+            pattern = self._short.get(secret)
+            if pattern is not None:
+                value = pattern.sub(REDACTED, value)
+                continue
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+            if secret[:FRAGMENT] in value:
+                value = _mask_fragments(value, secret)
+        return value
+
+    def bytes(self, body: bytes) -> bytes:
+        """A raw API body with every long secret replaced, also in its JSON-escaped spellings.
+
+        Short secrets are left to `text` and `json`: replacing them in raw JSON could break its structure.
+        """
+        for secret in self._now():
+            if secret in self._short:
+                continue
+            for spelling in {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}:
+                encoded = spelling.encode()
+                if encoded in body:
+                    body = body.replace(encoded, REDACTED.encode())
+        return body
+
+    def json(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
+        """A copy of a JSON-like value with secrets replaced in every string, and in every object key
+        except those in `keep` (the names of our own schema's fields, which are never data)."""
+        if not self:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {
+                (k if k in keep or not isinstance(k, str) else self.text(k)): self.json(v, keep=keep)
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.json(v, keep=keep) for v in value]
+        return value
+
+
+def _mask_fragments(value: str, secret: str) -> str:
+    """Mask every run of FRAGMENT or more leading characters of `secret` (a secret cut short)."""
+    head = secret[:FRAGMENT]
+    start = value.find(head)
+    while start != -1:
+        end = start + FRAGMENT
+        while end < len(value) and end - start < len(secret) and value[end] == secret[end - start]:
+            end += 1
+        value = value[:start] + REDACTED + value[end:]
+        start = value.find(head, start + len(REDACTED))
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the message, exception text and stack of every record."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._redactor:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = self._redactor.text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redactor.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redactor.text(record.stack_info)
+        return True

@@ -1,0 +1,108 @@
+"""compare_batch_runs: did the agent get better or worse between two batch runs?"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from sigma_mcp.tools.spec import AGENT_ID_DESCRIPTION, AgentId, Answer, BatchId, Parameters, ToolSpec
+
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.client import Body, SigmaMindClient
+    from sigma_mcp.tools.compare_batch_runs.output import ComparisonSummary
+
+
+class ComparisonParameters(Parameters):
+    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
+    baseBatchId: Annotated[
+        BatchId,
+        Field(
+            title="Base batch run id",
+            description="The earlier batch run, compared against (e.g. the one before a prompt change).",
+        ),
+    ]
+    candidateBatchId: Annotated[
+        BatchId,
+        Field(
+            title="Candidate batch run id",
+            description="The later batch run, being judged (e.g. the one after the change).",
+        ),
+    ]
+
+
+async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[ComparisonSummary]:
+    from sigma_mcp.sigmamind.payloads import BatchRunPayload
+    from sigma_mcp.tools.compare_batch_runs.render import render_comparison
+    from sigma_mcp.tools.compare_batch_runs.summary import MAX_LISTED, compare_batch_runs, listed
+    from sigma_mcp.tools.fit import fit, off_the_loop, source
+
+    base_body, candidate_body = await _fetch_both(client, params)
+
+    def work() -> Answer[ComparisonSummary]:
+        base, candidate = base_body.parse(BatchRunPayload), candidate_body.parse(BatchRunPayload)
+
+        def build(most: int) -> ComparisonSummary:
+            return compare_batch_runs(
+                base.value,
+                candidate.value,
+                agent_id=params.agentId,
+                base_batch_id=params.baseBatchId,
+                candidate_batch_id=params.candidateBatchId,
+                source=source(client),
+                ignored=[
+                    *(f"base: {note}" for note in base.ignored),
+                    *(f"candidate: {note}" for note in candidate.ignored),
+                ],
+                max_listed=most,
+            )
+
+        return fit(build, render_comparison, MAX_LISTED, listed)
+
+    return off_the_loop(work)
+
+
+async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> tuple[Body, Body]:
+    """Both batch runs, fetched at the same time; the base's failure is reported first."""
+    import anyio
+
+    from sigma_mcp.sigmamind.errors import SigmaMindError
+
+    results: dict[str, Body | SigmaMindError] = {}
+
+    async def fetch(side: str, batch_id: str) -> None:
+        try:
+            results[side] = await client.get_batch_run(batch_id, params.agentId)
+        except SigmaMindError as exc:
+            results[side] = exc
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(fetch, "base", params.baseBatchId)
+        group.start_soon(fetch, "candidate", params.candidateBatchId)
+    base, candidate = results["base"], results["candidate"]
+    if isinstance(base, SigmaMindError):
+        raise base.amended(prefix="Could not fetch the base batch run: ")
+    if isinstance(candidate, SigmaMindError):
+        raise candidate.amended(prefix="Could not fetch the candidate batch run: ")
+    return base, candidate
+
+
+def _summary() -> type[ComparisonSummary]:
+    from sigma_mcp.tools.compare_batch_runs.output import ComparisonSummary
+
+    return ComparisonSummary
+
+
+SPEC = ToolSpec(
+    name="compare_batch_runs",
+    title="Compare two batch runs",
+    description="Did the agent get better or worse? Compares a base (earlier) and a candidate (later) batch run of "
+    "one agent: the success-rate change in percentage points, attempts on each side, test cases added, removed or "
+    "configured differently, and per-test-case changes where per-attempt results exist.",
+    parameters=ComparisonParameters,
+    run=run,
+    summary=_summary,
+    command="compare",
+    command_help="compare two batch runs (the compare_batch_runs tool)",
+    positional=("baseBatchId", "candidateBatchId"),
+)

@@ -1,0 +1,114 @@
+"""get_batch_run: how one batch run went, and why its attempts failed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from sigma_mcp.tools.spec import (
+    AGENT_ID_DESCRIPTION,
+    BATCH_ID_DESCRIPTION,
+    INTEGER_TEXT,
+    MAX_OFFSET,
+    MAX_PAGE,
+    TEST_CASE_ID_EXAMPLE,
+    AgentId,
+    Answer,
+    BatchId,
+    Parameters,
+    TestCaseId,
+    ToolSpec,
+)
+
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.tools.get_batch_run.output import BatchRunSummary
+
+
+class BatchRunParameters(Parameters):
+    batchId: Annotated[BatchId, Field(title="Batch run id", description=BATCH_ID_DESCRIPTION)]
+    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
+    offset: Annotated[
+        int,
+        Field(
+            strict=True,
+            ge=0,
+            le=MAX_OFFSET,
+            description="Skip this many test cases (in the failures-first order) to page through a large batch "
+            "run; a result that leaves test cases out gives the next offset.",
+        ),
+        INTEGER_TEXT,
+    ] = 0
+    limit: Annotated[
+        Annotated[int, Field(strict=True, ge=1, le=MAX_PAGE), INTEGER_TEXT] | None,
+        Field(
+            description="Show at most this many test cases. Default: as many as fit in the answer (about 24 KB).",
+        ),
+    ] = None
+    testCaseId: Annotated[
+        TestCaseId | None,
+        Field(
+            description="Show only this test case, with its persona and criteria in full. "
+            f"Example: {TEST_CASE_ID_EXAMPLE}."
+        ),
+    ] = None
+
+
+async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[BatchRunSummary]:
+    from sigma_mcp.safety.text import plural
+    from sigma_mcp.sigmamind.errors import NotInBatchRun
+    from sigma_mcp.sigmamind.payloads import BatchRunPayload
+    from sigma_mcp.tools.fit import fit, off_the_loop, source
+    from sigma_mcp.tools.get_batch_run.render import render_batch_run, test_case_size
+    from sigma_mcp.tools.get_batch_run.summary import Window, summarize_batch_run
+
+    body = await client.get_batch_run(params.batchId, params.agentId)
+
+    def work() -> Answer[BatchRunSummary]:
+        parsed = body.parse(BatchRunPayload)
+
+        def build(most: int) -> BatchRunSummary:
+            return summarize_batch_run(
+                parsed.value,
+                batch_id=params.batchId,
+                agent_id=params.agentId,
+                source=source(client),
+                ignored=parsed.ignored,
+                window=Window(offset=params.offset, limit=most, test_case_id=params.testCaseId),
+                text_cost=test_case_size,
+            )
+
+        return fit(build, render_batch_run, params.limit or MAX_PAGE, lambda summary: len(summary.testCases))
+
+    result = off_the_loop(work)
+    summary = result.summary
+    if params.testCaseId is not None and not summary.testCases and not summary.testCasesNotShown:
+        raise NotInBatchRun(
+            f"Batch run {params.batchId} has no test case with testCaseId {params.testCaseId} (it has "
+            f"{plural(summary.testCaseCount, 'test case')}). Call get_batch_run without testCaseId to see their ids."
+        )
+    return result
+
+
+def _summary() -> type[BatchRunSummary]:
+    from sigma_mcp.tools.get_batch_run.output import BatchRunSummary
+
+    return BatchRunSummary
+
+
+SPEC = ToolSpec(
+    name="get_batch_run",
+    title="Get a SigmaMind batch run",
+    description="How did a batch run go, and why did attempts fail? Returns a one-line verdict, attempt counts and "
+    "the success rate over the whole batch, warnings (e.g. still running, counts that do not add up), and the test "
+    "cases with failures first: each one's results, the judge's remarks grouped with their jobIds (when the API "
+    "sends per-attempt results), persona, success criteria and mock data. Large batch runs are paged with "
+    "offset/limit, or narrowed with testCaseId.",
+    parameters=BatchRunParameters,
+    run=run,
+    summary=_summary,
+    command="batch-run",
+    command_help="one batch run's summary (the get_batch_run tool)",
+    positional=("batchId",),
+)

@@ -1,0 +1,119 @@
+"""Markdown for get_batch_run."""
+
+from __future__ import annotations
+
+from sigma_mcp.safety.text import code, fence, percent, plural
+from sigma_mcp.tools.get_batch_run.output import AttemptResults, BatchRunSummary, CaseSummary
+from sigma_mcp.tools.markdown import DATA_NOTE, mock_data_lines, next_step_lines, warning_lines
+
+
+def render_batch_run(summary: BatchRunSummary) -> str:
+    lines = [f"**{summary.verdict}**", ""]
+    lines.extend(_facts(summary))
+    lines += warning_lines(summary.warnings)
+    if summary.missingFields:
+        lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
+    if summary.testCaseCount:
+        lines += ["", _test_cases_heading(summary), "", DATA_NOTE]
+        for number, test_case in enumerate(summary.testCases, start=summary.offset + 1):
+            lines += ["", render_test_case(number, test_case)]
+        if summary.testCasesNotShown:
+            lines += ["", _not_shown(summary)]
+    lines += next_step_lines(summary.nextSteps, summary.advice)
+    return "\n".join(lines) + "\n"
+
+
+def render_test_case(number: int, tc: CaseSummary) -> str:
+    lines = [f"### {number}. {code(tc.label) if tc.label else '(unnamed test case)'}"]
+    details = [code(tc.testCaseId) if tc.testCaseId else "no id"]
+    if tc.llmModel:
+        details.append(f"simulated user played by {code(tc.llmModel)}")
+    if tc.attempts is not None:
+        details.append(f"{plural(tc.attempts, 'attempt')} configured")
+    lines.append(" · ".join(details))
+    if tc.results is not None:
+        lines += ["", _results_line(tc.results)]
+        for group in tc.results.failureRemarks:
+            jobs = ", ".join(code(job) for job in group.jobIds[:5])
+            more = group.count - min(len(group.jobIds), 5)
+            jobs += f" and {more} more" if more > 0 else ""
+            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs or 'no jobIds'}), judge's remarks:"]
+            lines.append(fence(group.remarks) if group.remarks else "(no remarks)")
+        if tc.results.moreRemarkGroups:
+            lines += ["", f"({plural(tc.results.moreRemarkGroups, 'more distinct remark')} not shown.)"]
+    lines += ["", "Persona (userPrompt):", fence(tc.userPrompt) if tc.userPrompt else "(not given)"]
+    lines += ["", "Success criteria:", fence(tc.successCriteria) if tc.successCriteria else "(not given)"]
+    lines += mock_data_lines("Mock data:", tc.mockData, tc.mockDataNotShown, "; testCaseId shows more")
+    return "\n".join(lines)
+
+
+def test_case_size(tc: CaseSummary) -> int:
+    """Bytes a test case adds to the markdown, for the summary's budget."""
+    return len(render_test_case(0, tc).encode()) + 2
+
+
+def _results_line(results: AttemptResults) -> str:
+    judged = results.passed + results.failed
+    text = f"Results: {results.passed} of {plural(judged, 'attempt')} passed, {results.failed} failed"
+    if results.pending:
+        text += f", {results.pending} without a verdict yet"
+    return text + "."
+
+
+def _facts(summary: BatchRunSummary) -> list[str]:
+    agent = code(summary.agentName) if summary.agentName else "(name not given)"
+    status = f", status {code(summary.agentStatus)}" if summary.agentStatus else ""
+    facts = [f"- Agent: {agent} ({code(summary.agentId)}{status})"]
+    if summary.workspaceId:
+        facts.append(f"- Workspace: {code(summary.workspaceId)}")
+    if summary.createdDate:
+        facts.append(f"- Created: {code(summary.createdDate)}")
+    facts.append(f"- Attempts: {_attempts(summary)}")
+    configured = (
+        f", {summary.configuredAttempts} attempts configured in all" if summary.configuredAttempts is not None else ""
+    )
+    with_failures = (
+        f", {summary.testCasesWithFailures} with failed attempts" if summary.testCasesWithFailures is not None else ""
+    )
+    facts.append(f"- Test cases: {summary.testCaseCount}{configured}{with_failures}")
+    return facts
+
+
+def _attempts(summary: BatchRunSummary) -> str:
+    parts = []
+    if summary.totalAttempts is not None:
+        parts.append(f"{summary.totalAttempts} with results")
+    if summary.successfulAttempts is not None:
+        parts.append(f"{summary.successfulAttempts} passed")
+    if summary.failedAttempts is not None:
+        parts.append(f"{summary.failedAttempts} failed")
+    rate = f"success rate {percent(summary.successRate)}" if summary.successRate is not None else "no success rate"
+    return ", ".join([*parts, rate])
+
+
+def _test_cases_heading(summary: BatchRunSummary) -> str:
+    if summary.testCaseFilter is not None:
+        return f"## Test case {summary.testCaseFilter}"
+    shown = len(summary.testCases)
+    failures_first = summary.testCasesWithFailures is not None
+    if shown == summary.testCaseCount:
+        return f"## Test cases ({summary.testCaseCount}{', failures first' if failures_first else ''})"
+    if not shown:
+        return f"## Test cases: none of {summary.testCaseCount} shown"
+    first = summary.offset + 1
+    order = " (failures first)" if failures_first else ""
+    if shown == 1:
+        return f"## Test case {first} of {summary.testCaseCount}{order}"
+    return f"## Test cases {first}–{first + shown - 1} of {summary.testCaseCount}{order}"
+
+
+def _not_shown(summary: BatchRunSummary) -> str:
+    matched = len(summary.testCases) + summary.testCasesNotShown
+    before = min(summary.offset, matched)
+    after = matched - before - len(summary.testCases)
+    notes = []
+    if after:
+        notes.append(f"{plural(after, 'more test case')} after these: see Next steps.")
+    if before:
+        notes.append(f"{plural(before, 'test case')} before these: offset=0 shows the first.")
+    return "(" + " ".join(notes) + ")"

@@ -1,0 +1,81 @@
+"""list_batch_runs: an agent's batch runs, newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
+
+from sigma_mcp.tools.spec import (
+    AGENT_ID_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    INTEGER_TEXT,
+    MAX_LIST_PAGE,
+    MAX_PAGE_SIZE,
+    AgentId,
+    Answer,
+    Parameters,
+    ToolSpec,
+)
+
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.tools.list_batch_runs.output import BatchRunListSummary
+
+
+class BatchRunListParameters(Parameters):
+    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
+    page: Annotated[
+        int,
+        Field(strict=True, ge=0, le=MAX_LIST_PAGE, description="0-based page number; page 0 holds the newest."),
+        INTEGER_TEXT,
+    ] = 0
+    size: Annotated[
+        int, Field(strict=True, ge=1, le=MAX_PAGE_SIZE, description="Batch runs per page."), INTEGER_TEXT
+    ] = DEFAULT_PAGE_SIZE
+
+
+async def run(client: SigmaMindClient, params: BatchRunListParameters) -> Answer[BatchRunListSummary]:
+    from sigma_mcp.sigmamind.payloads import BatchRunPage
+    from sigma_mcp.tools.fit import fit, off_the_loop, source
+    from sigma_mcp.tools.list_batch_runs.render import render_batch_run_list
+    from sigma_mcp.tools.list_batch_runs.summary import summarize_batch_run_page
+
+    body = await client.list_batch_runs(params.agentId, params.page, params.size)
+
+    def work() -> Answer[BatchRunListSummary]:
+        parsed = body.parse(BatchRunPage)
+
+        def build(most: int) -> BatchRunListSummary:
+            return summarize_batch_run_page(
+                parsed.value,
+                agent_id=params.agentId,
+                page=params.page,
+                size=params.size,
+                source=source(client),
+                ignored=parsed.ignored,
+                max_rows=most,
+            )
+
+        return fit(build, render_batch_run_list, params.size, lambda summary: len(summary.batchRuns))
+
+    return off_the_loop(work)
+
+
+def _summary() -> type[BatchRunListSummary]:
+    from sigma_mcp.tools.list_batch_runs.output import BatchRunListSummary
+
+    return BatchRunListSummary
+
+
+SPEC = ToolSpec(
+    name="list_batch_runs",
+    title="List an agent's batch runs",
+    description="Which batch runs does an agent have, and how did the latest go? Newest first: one row per batch "
+    "run (id, created, attempts, success rate) with the paging facts. Use it when the batch id is not known.",
+    parameters=BatchRunListParameters,
+    run=run,
+    summary=_summary,
+    command="batch-runs",
+    command_help="an agent's batch runs, newest first (the list_batch_runs tool)",
+)

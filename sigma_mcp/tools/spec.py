@@ -1,0 +1,123 @@
+"""What a tool is: a `ToolSpec` (name, title, description, parameters model, summary model, the function that
+runs it, and its command-line form), plus the parameter types and limits the tools share.
+
+A light module on purpose: the server imports every tool's spec at start-up, before anything heavier is
+needed. The summary models, the HTTP client and the rendering are imported by each tool's `run` when it is
+first called.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+
+from sigma_mcp.safety.ids import IdProblem, id_problem
+
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.tools.common import OutputModel
+
+MAX_PAGE = 200
+"""Test cases in one get_batch_run answer, at most."""
+MAX_OFFSET = 1_000_000
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_LIST_PAGE = 100_000
+MAX_TURNS = 200
+DEFAULT_MAX_TURNS = 20
+
+BATCH_ID_EXAMPLE = "batch_s0OJu2JWR8R45Fai"
+AGENT_ID_EXAMPLE = "agent_D5D0p7TUs66TTAEAx"
+JOB_ID_EXAMPLE = "job_Rf01aQ7m"
+TEST_CASE_ID_EXAMPLE = "tc_d17T6uReChpyfFeP"
+
+READ_ONLY: tuple[tuple[str, bool], ...] = (
+    ("readOnlyHint", True),
+    ("destructiveHint", False),
+    ("idempotentHint", True),
+    ("openWorldHint", True),
+)
+"""Every tool's annotations: all of them only read."""
+
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
+"""An integer sent as a string, as some clients do: ASCII digits only, and not absurdly long."""
+
+
+def _integer_text(value: object) -> object:
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value)
+    return value
+
+
+def _safe_id(example: str) -> Callable[[str, ValidationInfo], str]:
+    def check(value: str, info: ValidationInfo) -> str:
+        problem = id_problem(value)
+        if problem is not None:
+            raise IdProblem(info.field_name or "id", value, problem, example)
+        return value
+
+    return check
+
+
+INTEGER_TEXT = BeforeValidator(_integer_text)
+"""With `Field(strict=True, ge=…, le=…)` on an int: a JSON integer, or digits in a string; never a boolean or a
+fraction."""
+
+BatchId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(BATCH_ID_EXAMPLE))]
+AgentId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(AGENT_ID_EXAMPLE))]
+JobId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(JOB_ID_EXAMPLE))]
+TestCaseId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(TEST_CASE_ID_EXAMPLE))]
+"""Ids that go into URLs (see `safety.ids`), each with the example its error message gives."""
+
+BATCH_ID_DESCRIPTION = (
+    "The batch run's id: a batch run is one execution of a set of test cases against an agent. Shown in the "
+    f"SigmaMind dashboard on the agent's batch runs, and by list_batch_runs. Example: {BATCH_ID_EXAMPLE}. ASCII "
+    "letters, digits, '_', '-' or '.'."
+)
+AGENT_ID_DESCRIPTION = (
+    "The id of the agent under test, as shown on the agent's page in the SigmaMind dashboard. Example: "
+    f"{AGENT_ID_EXAMPLE}. A batch run is only found together with the id of its own agent."
+)
+
+
+class Parameters(BaseModel):
+    """A tool's parameters: its input schema, and the one validation of its arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=Parameters)
+S = TypeVar("S", bound="OutputModel")
+
+
+@dataclass(frozen=True)
+class Answer(Generic[S]):
+    """A summary and its markdown, together within TEXT_BUDGET and DATA_BUDGET."""
+
+    summary: S
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[P]):
+    """One tool, declared once: the server, the command line, the schemas and the tests all read it."""
+
+    name: str
+    title: str
+    description: str
+    parameters: type[P]
+    run: Callable[[SigmaMindClient, P], Awaitable[Answer[Any]]]
+    """Fetch, summarise and render, for arguments the parameters model has validated."""
+    summary: Callable[[], type[OutputModel]]
+    """The summary model, imported when asked for: its JSON schema is the tool's output schema."""
+    command: str
+    """The `sigma-mcp` subcommand that runs the tool, and its one-line help."""
+    command_help: str
+    positional: tuple[str, ...] = ()
+    """Parameters the command takes as positional arguments; the others are options (see `cli.commands`)."""
+    annotations: tuple[tuple[str, bool], ...] = READ_ONLY
+    """The MCP tool annotations, as (hint, value) pairs."""
