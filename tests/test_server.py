@@ -9,6 +9,7 @@ from mcp.types import CallToolResult, TextContent
 
 from sigma_mcp import __version__
 from sigma_mcp.config import Settings
+from sigma_mcp.registry import TOOLS
 from tests.conftest import API_KEY, connect, env_for, settings_for
 from tests.fake_api import FakeSigmaMind
 from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.anyio
 BATCH = "batch_s0OJu2JWR8R45Fai"
 AGENT = "agent_D5D0p7TUs66TTAEAx"
 ARGS = {"batchId": BATCH, "agentId": AGENT}
-TOOL_NAMES = ["get_batch_run", "get_test_run", "list_batch_runs", "compare_batch_runs"]
+TOOL_NAMES = [spec.name for spec in TOOLS]
 
 
 def text_of(result: CallToolResult) -> str:

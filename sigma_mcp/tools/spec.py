@@ -112,8 +112,8 @@ class ToolSpec(Generic[P]):
     parameters: type[P]
     run: Callable[[SigmaMindClient, P], Awaitable[Answer[Any]]]
     """Fetch, summarise and render, for arguments the parameters model has validated."""
-    summary: Callable[[], type[OutputModel]]
-    """The summary model, imported when asked for: its JSON schema is the tool's output schema."""
+    output: str
+    """The name of the summary model in the tool's `output.py`: its JSON schema is the tool's output schema."""
     command: str
     """The `sigma-mcp` subcommand that runs the tool, and its one-line help."""
     command_help: str
@@ -121,3 +121,10 @@ class ToolSpec(Generic[P]):
     """Parameters the command takes as positional arguments; the others are options (see `cli.commands`)."""
     annotations: tuple[tuple[str, bool], ...] = READ_ONLY
     """The MCP tool annotations, as (hint, value) pairs."""
+
+    def summary(self) -> type[OutputModel]:
+        """The summary model, imported when asked for (start-up does not need it)."""
+        import importlib
+
+        model: type[OutputModel] = getattr(importlib.import_module(f"sigma_mcp.tools.{self.name}.output"), self.output)
+        return model

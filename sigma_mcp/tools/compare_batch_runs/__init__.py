@@ -87,12 +87,6 @@ async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> 
     return base, candidate
 
 
-def _summary() -> type[ComparisonSummary]:
-    from sigma_mcp.tools.compare_batch_runs.output import ComparisonSummary
-
-    return ComparisonSummary
-
-
 SPEC = ToolSpec(
     name="compare_batch_runs",
     title="Compare two batch runs",
@@ -101,7 +95,7 @@ SPEC = ToolSpec(
     "configured differently, and per-test-case changes where per-attempt results exist.",
     parameters=ComparisonParameters,
     run=run,
-    summary=_summary,
+    output="ComparisonSummary",
     command="compare",
     command_help="compare two batch runs (the compare_batch_runs tool)",
     positional=("baseBatchId", "candidateBatchId"),

@@ -91,12 +91,6 @@ async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[Bat
     return result
 
 
-def _summary() -> type[BatchRunSummary]:
-    from sigma_mcp.tools.get_batch_run.output import BatchRunSummary
-
-    return BatchRunSummary
-
-
 SPEC = ToolSpec(
     name="get_batch_run",
     title="Get a SigmaMind batch run",
@@ -107,7 +101,7 @@ SPEC = ToolSpec(
     "offset/limit, or narrowed with testCaseId.",
     parameters=BatchRunParameters,
     run=run,
-    summary=_summary,
+    output="BatchRunSummary",
     command="batch-run",
     command_help="one batch run's summary (the get_batch_run tool)",
     positional=("batchId",),

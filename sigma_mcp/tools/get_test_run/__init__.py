@@ -89,12 +89,6 @@ async def run(client: SigmaMindClient, params: AttemptParameters) -> Answer[Atte
     return off_the_loop(work)
 
 
-def _summary() -> type[AttemptSummary]:
-    from sigma_mcp.tools.get_test_run.output import AttemptSummary
-
-    return AttemptSummary
-
-
 SPEC = ToolSpec(
     name="get_test_run",
     title="Get one attempt (test run)",
@@ -103,7 +97,7 @@ SPEC = ToolSpec(
     "to page through the rest via turnOffset/maxTurns).",
     parameters=AttemptParameters,
     run=run,
-    summary=_summary,
+    output="AttemptSummary",
     command="test-run",
     command_help="one attempt with its transcript (the get_test_run tool)",
     positional=("jobId",),

@@ -62,12 +62,6 @@ async def run(client: SigmaMindClient, params: BatchRunListParameters) -> Answer
     return off_the_loop(work)
 
 
-def _summary() -> type[BatchRunListSummary]:
-    from sigma_mcp.tools.list_batch_runs.output import BatchRunListSummary
-
-    return BatchRunListSummary
-
-
 SPEC = ToolSpec(
     name="list_batch_runs",
     title="List an agent's batch runs",
@@ -75,7 +69,7 @@ SPEC = ToolSpec(
     "run (id, created, attempts, success rate) with the paging facts. Use it when the batch id is not known.",
     parameters=BatchRunListParameters,
     run=run,
-    summary=_summary,
+    output="BatchRunListSummary",
     command="batch-runs",
     command_help="an agent's batch runs, newest first (the list_batch_runs tool)",
 )
