@@ -1,10 +1,5 @@
-"""The floor for start-up: a one-tool MCPServer on the same SDK, served over stdio.
-
-With the argument `event-loop` it is served by sigma-mcp's stdio transport instead of the SDK's, which
-shows what that transport alone saves on a round trip.
-"""
-
-import sys
+"""The floor for start-up, and for scale the SDK's own round trip: a one-tool MCPServer on the same SDK,
+served over stdio by the SDK's transport (the one sigma-mcp serves with)."""
 
 from mcp.server.mcpserver import MCPServer
 
@@ -18,11 +13,4 @@ def ping() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["event-loop"]:
-        import anyio
-
-        from sigma_mcp.stdio import serve_stdio
-
-        anyio.run(serve_stdio, server)
-    else:
-        server.run("stdio")
+    server.run("stdio")

@@ -65,7 +65,8 @@ async def test_tools_list_is_the_registry() -> None:
         assert tool.description == spec.description
         assert tool.input_schema["properties"].keys() == spec.parameters.model_fields.keys()
         assert tool.input_schema["additionalProperties"] is False
-        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is True
 
 
 def test_every_tool_has_a_command_with_every_parameter() -> None:

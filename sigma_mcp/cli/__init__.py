@@ -190,5 +190,34 @@ def serve(settings: Settings, redactor: Redactor) -> None:
     if not settings.api_key and not settings.demo:
         logger.warning(MISSING_KEY_MESSAGE)
     logger.info("sigma-mcp %s serving on stdio (%r)", __version__, settings)
+    server = create_server(settings, redactor=redactor)
+    _exit_soon_after_interrupt()
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(create_server(settings, redactor=redactor).run_stdio_async)
+        anyio.run(server.run_stdio_async)
+
+
+INTERRUPT_GRACE = 2.0
+"""Seconds a server interrupted by SIGINT has to stop by itself before the process exits."""
+
+
+def _exit_soon_after_interrupt() -> None:
+    """SIGINT stops the server as it always does (KeyboardInterrupt: the calls in flight are cancelled); and
+    if the process is still there `INTERRUPT_GRACE` seconds later, it exits. It would be: the SDK's stdio
+    transport reads stdin in a worker thread that cancelling cannot interrupt, so shutting down waits for
+    the next line or the end of stdin, which a client that is still connected may never send."""
+    import os
+    import signal
+    import threading
+
+    def exit_now() -> None:
+        logger.info("interrupted: exiting without waiting for stdin")
+        sys.stderr.flush()
+        os._exit(0)
+
+    def interrupted(signum: int, frame: object) -> None:
+        timer = threading.Timer(INTERRUPT_GRACE, exit_now)
+        timer.daemon = True
+        timer.start()
+        signal.default_int_handler(signum, frame)  # type: ignore[arg-type]
+
+    signal.signal(signal.SIGINT, interrupted)
