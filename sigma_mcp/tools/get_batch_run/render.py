@@ -36,8 +36,8 @@ def render_test_case(number: int, tc: CaseSummary) -> str:
         for group in tc.results.failureRemarks:
             jobs = ", ".join(code(job) for job in group.jobIds[:5])
             more = group.count - min(len(group.jobIds), 5)
-            jobs += f" and {more} more" if more > 0 else ""
-            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs or 'no jobIds'}), judge's remarks:"]
+            jobs = f"{jobs} and {more} more" if jobs and more > 0 else jobs or "no jobIds"
+            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs}), judge's remarks:"]
             lines.append(fence(group.remarks) if group.remarks else "(no remarks)")
         if tc.results.moreRemarkGroups:
             lines += ["", f"({plural(tc.results.moreRemarkGroups, 'more distinct remark')} not shown.)"]

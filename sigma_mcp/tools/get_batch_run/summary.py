@@ -43,6 +43,8 @@ from sigma_mcp.tools.get_batch_run.checks import (
 from sigma_mcp.tools.get_batch_run.output import NOTICE, AttemptResults, BatchRunSummary, CaseSummary, RemarkGroup
 from sigma_mcp.tools.spec import MAX_PAGE
 
+REMARKS_KEY_LIMIT = 20_000
+"""Characters of remarks compared when grouping them (more than any group shows)."""
 HEADER_TEXT_RESERVE = 6 * 1024
 HEADER_DATA_RESERVE = 6 * 1024
 
@@ -221,11 +223,13 @@ def _test_case(case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord]
 
 
 def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail) -> AttemptResults:
+    # Grouped by the remarks as they will show: cleaned, white space folded, blank ones with the missing ones.
     groups: dict[str | None, list[str]] = {}
     for record in records:
         if record.passed is False:
-            remarks = " ".join(record.remarks.split()) if record.remarks else None
-            groups.setdefault(remarks, []).append(record.job_id or "")
+            remarks = " ".join(clean_block(record.remarks, REMARKS_KEY_LIMIT).split()) if record.remarks else None
+            job_id = clean_line(record.job_id, 128) if record.job_id else ""
+            groups.setdefault(remarks or None, []).append(job_id)
     ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
     return AttemptResults(
         passed=case.passed,
@@ -235,7 +239,7 @@ def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail) -
             RemarkGroup(
                 remarks=None if remarks is None else clean_block(remarks, detail.remarks),
                 count=len(job_ids),
-                jobIds=[clean_line(job, 128) for job in job_ids if job][: detail.job_ids],
+                jobIds=[job for job in job_ids if job][: detail.job_ids],
             )
             for remarks, job_ids in ranked[: detail.remark_groups]
         ],
