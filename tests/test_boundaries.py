@@ -216,21 +216,20 @@ async def test_offset_one_before_the_end_shows_the_last_test_case(api: FakeSigma
 
 
 @pytest.mark.anyio
-async def test_offset_equal_to_the_number_of_test_cases_shows_none_without_a_warning(api: FakeSigmaMind) -> None:
-    # The current behaviour, asserted as it is: an empty page with no warning (offset 5 of 5 is past the
-    # last, 0-based, but only an offset above the count is warned about; get_test_run warns at >=).
+async def test_offset_equal_to_the_number_of_test_cases_shows_none_with_a_warning(api: FakeSigmaMind) -> None:
+    # Offset 5 of 5 is past the last (0-based), as get_test_run's turnOffset is.
     result = await get_batch_run(api, five_test_cases(), offset=5)
     data = data_of(result)
     assert data["testCases"] == []
     assert (data["offset"], data["testCasesNotShown"], data["nextOffset"], data["testCaseCount"]) == (5, 5, None, 5)
     assert (data["totalAttempts"], data["failedAttempts"], data["testCasesWithFailures"]) == (15, 6, 3)
-    assert not any("past the last" in warning for warning in data["warnings"])
+    assert "offset 5 is past the last of the 5 test cases; none are shown." in data["warnings"]
     assert steps(data, "get_batch_run") == []
     text = text_of(result)
     assert "## Test cases: none of 5 shown" in text
     assert "(5 test cases before these: offset=0 shows the first.)" in text
     assert "###" not in text
-    assert "past the last" not in text
+    assert "offset 5 is past the last of the 5 test cases" in text
 
 
 @pytest.mark.anyio

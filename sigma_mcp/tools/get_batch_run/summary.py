@@ -96,7 +96,7 @@ def summarize_batch_run(
     ordered = sorted(cases, key=attrgetter("order"))
     if window.test_case_id is not None:
         ordered = [case for case in ordered if case.test_case_id == window.test_case_id]
-    if window.offset > len(ordered) and ordered:
+    if window.offset >= len(ordered) and ordered:
         warnings.append(f"offset {window.offset} is past the last of the {len(ordered)} test cases; none are shown.")
     full_text = window.test_case_id is not None
     shown, notes, duplicates = _window(ordered, window, full_text, text_cost, text_budget, data_budget)
