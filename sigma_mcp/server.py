@@ -105,13 +105,13 @@ class SigmaServer(MCPServer[AppState]):
     """`MCPServer` serving the registry's tools (see the module docstring)."""
 
     def __init__(self, settings: Settings, redactor: Redactor, **options: Any) -> None:
+        # Our own attributes are name-mangled, so that none can ever shadow one of MCPServer's.
         super().__init__(**options)
-        self._settings = settings
-        self._redactor = redactor
-        self._tools = [_tool(spec, settings.structured) for spec in TOOLS]
+        self.__redactor = redactor
+        self.__tools = [_tool(spec, settings.structured) for spec in TOOLS]
 
     async def list_tools(self) -> list[Tool]:
-        return [*self._tools, *await super().list_tools()]
+        return [*self.__tools, *await super().list_tools()]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
@@ -124,7 +124,7 @@ class SigmaServer(MCPServer[AppState]):
             params = parse_arguments(name, spec.parameters, arguments)
         except InvalidArgument as exc:
             log_tool_call(name, arguments, "InvalidArgument", started)
-            return error_result(self._redactor, exc.message)
+            return error_result(self.__redactor, exc.message)
         app = _state(context)
         return await _run(app, spec, params, started)
 
@@ -135,7 +135,7 @@ class SigmaServer(MCPServer[AppState]):
             try:
                 parse_arguments(name, TriageParameters, arguments)
             except InvalidArgument as exc:
-                raise MCPError(code=INVALID_PARAMS, message=self._redactor.text(exc.message)) from None
+                raise MCPError(code=INVALID_PARAMS, message=self.__redactor.text(exc.message)) from None
         return await super().get_prompt(name, arguments, context)
 
 
