@@ -26,6 +26,7 @@ from typing import IO, Any
 import pytest
 
 from tests.conftest import API_KEY, clean_env
+from tests.factories import make_batch_run
 from tests.fake_api import FakeSigmaMind, Reply
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX descriptors and /proc")
@@ -440,3 +441,42 @@ def test_sigint_during_a_call_exits_within_five_seconds(api: FakeSigmaMind) -> N
         assert code is not None, "still running 5 s after SIGINT"
         assert code in (0, -signal.SIGINT, 128 + signal.SIGINT), code
         assert_clean(errors.wait())
+
+
+# g, while the server is busy: the interrupt cancels the call from the event loop, never mid-summary.
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2])
+def test_sigint_while_summarising_exits_cleanly_and_soon(api: FakeSigmaMind, delay: float) -> None:
+    body = json.dumps(make_batch_run(10_000, records_key="results", failure_rate=0.3)).encode()
+    api.handler = lambda seen: Reply(body=body)  # answered at once: the server then parses and summarises
+    env = clean_env(SIGMAMIND_API_KEY=API_KEY, SIGMAMIND_BASE_URL=api.url)
+    arguments = {"batchId": "batch_large", "agentId": "agent_D5D0p7TUs66TTAEAx"}
+    request = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "get_batch_run", "arguments": arguments},
+    }
+    with server(SERVER, env, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        errors = Drain(process.stderr)
+        process.stdin.write(frame(INITIALIZE))
+        process.stdin.flush()
+        assert Lines(process.stdout.fileno()).next()["id"] == 0
+        process.stdin.write(frame(INITIALIZED) + frame(request))
+        process.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not api.requests and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert api.requests, "the call never reached the upstream"
+        time.sleep(delay)  # the body has arrived; the server is summarising it
+        process.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        process.wait(timeout=10)
+        took = time.monotonic() - interrupted
+        err = errors.wait().decode(errors="replace")
+    assert "Traceback" not in err, err[-3000:]
+    assert "unhandled exception during asyncio.run() shutdown" not in err, err[-3000:]
+    assert took < 5, took

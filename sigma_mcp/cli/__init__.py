@@ -8,12 +8,14 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sigma_mcp import __version__
 
 if TYPE_CHECKING:
     import argparse
+
+    from mcp.server.mcpserver import MCPServer
 from sigma_mcp.cli.commands import (
     EXIT_API_ERROR,
     EXIT_OK,
@@ -191,33 +193,39 @@ def serve(settings: Settings, redactor: Redactor) -> None:
         logger.warning(MISSING_KEY_MESSAGE)
     logger.info("sigma-mcp %s serving on stdio (%r)", __version__, settings)
     server = create_server(settings, redactor=redactor)
-    _exit_soon_after_interrupt()
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(server.run_stdio_async)
+        anyio.run(_serve_stdio, server)
 
 
-INTERRUPT_GRACE = 2.0
-"""Seconds a server interrupted by SIGINT has to stop by itself before the process exits."""
+INTERRUPT_GRACE = 0.5
+"""Seconds an interrupted server has to finish by itself before the process exits."""
 
 
-def _exit_soon_after_interrupt() -> None:
-    """SIGINT stops the server as it always does (KeyboardInterrupt: the calls in flight are cancelled); and
-    if the process is still there `INTERRUPT_GRACE` seconds later, it exits. It would be: the SDK's stdio
-    transport reads stdin in a worker thread that cancelling cannot interrupt, so shutting down waits for
-    the next line or the end of stdin, which a client that is still connected may never send."""
+async def _serve_stdio(server: MCPServer[Any]) -> None:
+    """Serve until stdin ends, or until SIGINT: that cancels the calls in flight, as asyncio's own handling
+    does; and as the SDK's stdio transport reads stdin in a worker thread that cancelling cannot interrupt,
+    the process exits `INTERRUPT_GRACE` seconds later if it is still there (a client that is still
+    connected may never send the next line or close stdin)."""
+    import asyncio
     import os
     import signal
     import threading
+
+    main = asyncio.current_task()
 
     def exit_now() -> None:
         logger.info("interrupted: exiting without waiting for stdin")
         sys.stderr.flush()
         os._exit(0)
 
-    def interrupted(signum: int, frame: object) -> None:
+    def interrupted() -> None:
         timer = threading.Timer(INTERRUPT_GRACE, exit_now)
         timer.daemon = True
         timer.start()
-        signal.default_int_handler(signum, frame)  # type: ignore[arg-type]
+        if main is not None:
+            main.cancel()
 
-    signal.signal(signal.SIGINT, interrupted)
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on Windows' loop
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted)
+    with contextlib.suppress(asyncio.CancelledError):
+        await server.run_stdio_async()

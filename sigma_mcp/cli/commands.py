@@ -43,13 +43,19 @@ def add_tool_commands(commands: Any) -> None:
             spec.command, help=spec.command_help, description=f"Print {spec.command_help}."
         )
         command.set_defaults(tool=spec.name)
+        properties = spec.parameters.model_json_schema()["properties"]
         for name, field in spec.parameters.model_fields.items():
             help_text = _first_sentence(field.description or "")
             if name in spec.positional:
                 command.add_argument(name, metavar=metavar(name), help=help_text)
             else:
                 command.add_argument(
-                    option(name), dest=name, metavar=metavar(name), required=field.is_required(), help=help_text
+                    option(name),
+                    dest=name,
+                    metavar=metavar(name),
+                    required=field.is_required(),
+                    type=int if _is_integer(properties[name]) else str,
+                    help=help_text,
                 )
         command.add_argument("--json", action="store_true", help="print the structured result as JSON")
         command.add_argument(
@@ -57,9 +63,18 @@ def add_tool_commands(commands: Any) -> None:
         )
 
 
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z])")
+
+
 def _first_sentence(text: str) -> str:
-    head, _, _ = text.partition(". ")
+    head = _SENTENCE_END.split(text, maxsplit=1)[0]
     return head.rstrip(".").replace("%", "%%")
+
+
+def _is_integer(schema: dict[str, Any]) -> bool:
+    """Whether a parameter takes whole numbers: argparse reads them as Python does (`+5`, `1_000`), and the
+    parameters model checks the range."""
+    return any(option.get("type") == "integer" for option in schema.get("anyOf", [schema]))
 
 
 async def run_tool_command(settings: Settings, redactor: Redactor, args: argparse.Namespace) -> int:

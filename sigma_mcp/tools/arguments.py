@@ -24,10 +24,22 @@ def parse_arguments(owner: str, model: type[M], arguments: object) -> M:
         arguments = {}
     if not isinstance(arguments, dict):
         _refuse(f"Invalid arguments for {owner}: expected an object of named parameters ({_accepted(model)}).")
+    fields = model.model_fields
+    unknown = [key for key in arguments if key not in fields]
+    if unknown:  # said before validating: pydantic would build an error for each of them, however many
+        _refuse(_unknown(owner, model, unknown))
     try:
         return model.model_validate(arguments)
     except ValidationError as exc:
         _refuse(describe_errors(owner, model, arguments, exc.errors()))
+
+
+def _unknown(owner: str, model: type[BaseModel], unknown: list[Any]) -> str:
+    shown = ", ".join(ascii(str(key)[:40]) for key in unknown[:5])
+    return (
+        f"Unknown parameter{'s' if len(unknown) > 1 else ''} {shown} for {owner}. "
+        f"It accepts: {_accepted(model)}. {NOTHING_SENT}"
+    )
 
 
 def _refuse(message: str) -> NoReturn:
@@ -39,11 +51,7 @@ def describe_errors(owner: str, model: type[BaseModel], arguments: dict[Any, Any
     bad value in the order the caller sent them."""
     unknown = [error["loc"][0] for error in errors if error["type"] == "extra_forbidden" and error["loc"]]
     if unknown:
-        shown = ", ".join(ascii(str(key)[:40]) for key in unknown[:5])
-        return (
-            f"Unknown parameter{'s' if len(unknown) > 1 else ''} {shown} for {owner}. "
-            f"It accepts: {_accepted(model)}. {NOTHING_SENT}"
-        )
+        return _unknown(owner, model, unknown)
     fields = model.model_fields
     missing = {error["loc"][0] for error in errors if error["type"] == "missing" and error["loc"]}
     for name in fields:
