@@ -72,3 +72,42 @@ def test_every_refusal_says_nothing_was_sent() -> None:
         with pytest.raises(InvalidArgument) as raised:
             parse_arguments("t", Example, arguments)
         assert "Nothing was sent to SigmaMind" in raised.value.message
+
+
+class Bare(Parameters):
+    """A model with no parameters."""
+
+
+class Undescribed(Parameters):
+    name: str
+
+
+def test_a_model_without_parameters_says_so() -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        parse_arguments("t", Bare, "x")
+    assert raised.value.message == "Invalid arguments for t: expected an object of named parameters (no parameters)."
+
+
+def test_a_missing_parameter_without_a_description_ends_the_sentence() -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        parse_arguments("t", Undescribed, {})
+    assert raised.value.message == "Missing required parameter name for t."
+
+
+def test_unknown_parameters_are_listed_five_at_most_each_cut_to_forty_characters() -> None:
+    long_name = "k" * 45
+    arguments = {"batchId": "b", long_name: 1, **{f"u{n}": n for n in range(6)}}
+    with pytest.raises(InvalidArgument) as raised:
+        parse_arguments("t", Example, arguments)
+    shown = raised.value.message.split(" for t.")[0].removeprefix("Unknown parameters ")
+    assert shown == ", ".join(ascii(name) for name in ["k" * 40, "u0", "u1", "u2", "u3"])
+
+
+@pytest.mark.parametrize(
+    ("page", "said"),
+    [(10**39, f"got {10**39}"), (10**40, "got a number of 41 digits")],  # 40 digits are shown, 41 are not
+)
+def test_a_huge_number_is_shown_whole_up_to_forty_digits(page: int, said: str) -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        parse_arguments("t", Example, {"batchId": "b", "page": page})
+    assert raised.value.message == f"Invalid page for t: must be at most 1000, {said}. Nothing was sent to SigmaMind."

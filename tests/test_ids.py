@@ -7,6 +7,7 @@ from typing import Annotated
 import pytest
 from pydantic import Field
 
+from sigma_mcp.safety.ids import id_problem, is_id
 from sigma_mcp.sigmamind.errors import InvalidArgument
 from sigma_mcp.tools.arguments import parse_arguments
 from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, AgentId, BatchId, Parameters
@@ -67,3 +68,45 @@ def test_refused_ids_name_the_parameter_and_the_shape(value: str, why: str) -> N
 def test_non_strings_are_refused(value: object, kind: str) -> None:
     with pytest.raises(InvalidArgument, match=f"Invalid batchId for t: expected a string, got {kind}"):
         check_id("batchId", value)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("a\\b", "it contains '\\' (a path separator)"),
+        ("a?b", "it contains '?' (starts a query)"),
+        ("a#b", "it contains '#' (starts a fragment)"),
+        ("a%b", "it contains '%' (a percent-escape)"),
+        ("a&b", "it contains '&' (a query separator)"),
+        ("a~b", "it contains the character '~'"),  # the last printable ASCII character
+        ("a@b", "it contains the character '@'"),
+        ("a\x1bb", "it contains a control character (U+001B)"),
+        ("a\x7fb", "it contains a control character (U+007F)"),
+        ("a\x9fb", "it contains a control character (U+009F)"),
+        ("a\xa1b", "it contains the non-ASCII character U+00A1"),
+        ("a\u0085b", "it contains whitespace"),  # NEL: a C1 control that is also whitespace
+        ("a b/c", "it contains whitespace"),  # the first bad character is the one named
+    ],
+)
+def test_the_first_bad_character_is_named_exactly(value: str, said: str) -> None:
+    assert id_problem(value) == said
+
+
+def test_a_refusal_says_what_to_do_and_previews_a_long_id() -> None:
+    exact = "/" + "x" * 39  # 40 characters: shown whole
+    longer = "/" + "x" * 40  # 41 characters: shown cut, with an ellipsis
+    with pytest.raises(InvalidArgument) as whole:
+        check_id("batchId", exact)
+    assert whole.value.message.startswith(f"Invalid batchId {exact!r}: it contains '/' (a path separator). ")
+    assert whole.value.message.endswith("Nothing was sent to SigmaMind; pass the id exactly as SigmaMind shows it.")
+    with pytest.raises(InvalidArgument) as cut:
+        check_id("batchId", longer)
+    assert cut.value.message.startswith(f"Invalid batchId '{longer[:40]}\\u2026': it contains '/'")
+
+
+def test_is_id_accepts_only_safe_strings() -> None:
+    assert is_id("batch_1") is True
+    assert is_id("a/b") is False
+    assert is_id("") is False
+    assert is_id(7) is False
+    assert is_id(None) is False

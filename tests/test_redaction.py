@@ -113,3 +113,37 @@ def test_no_object_shows_the_key_in_its_repr() -> None:
     for thing in (settings, client, client.redactor, vars(client)):
         assert API_KEY not in repr(thing)
         assert API_KEY not in str(thing)
+
+
+def test_a_fragment_is_masked_exactly_as_far_as_it_matches() -> None:
+    redactor = Redactor([API_KEY])
+    assert redactor.text(f"{API_KEY[:9]}zz") == f"{REDACTED}zz"
+    assert redactor.text(f"<{API_KEY[:8]}>") == f"<{REDACTED}>"
+
+
+def test_every_fragment_in_a_text_is_masked() -> None:
+    redactor = Redactor([API_KEY])
+    text = " | ".join(API_KEY[:cut] for cut in (8, 12, 20))
+    assert redactor.text(text) == " | ".join([REDACTED] * 3)
+
+
+def test_the_mask_itself_is_never_masked_again() -> None:
+    # A secret whose start ("D]") the mask ends with: text after the mask must not be read as a fragment.
+    secret = "D]abcdefzzzzzzzzzz"
+    assert Redactor([secret]).text("D]abcdefabcdef") == f"{REDACTED}abcdef"
+
+
+def _record(message: str, *, stack: str | None = None) -> logging.LogRecord:
+    return logging.LogRecord("sigma_mcp.test", logging.INFO, __file__, 1, message, None, None, sinfo=stack)
+
+
+def test_the_log_filter_keeps_every_record_and_redacts_the_stack() -> None:
+    from sigma_mcp.safety.redaction import RedactingFilter
+
+    assert RedactingFilter(Redactor([])).filter(_record("nothing to hide")) is True
+    record = _record(f"key {API_KEY}", stack=f'Stack (most recent call last):\n  File "x", in f\n    use("{API_KEY}")')
+    assert RedactingFilter(Redactor([API_KEY])).filter(record) is True
+    assert record.getMessage() == f"key {REDACTED}"
+    assert record.stack_info is not None
+    assert API_KEY not in record.stack_info
+    assert f'use("{REDACTED}")' in record.stack_info
