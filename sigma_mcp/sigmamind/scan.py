@@ -1,17 +1,19 @@
 """Test cases as the API sends them inside a batch run.
 
 A batch run can hold thousands. Every one gets a cheap, tolerant scan of the raw JSON — what whole-batch
-facts need: its id, configured attempts, missing fields, and its per-attempt records, read once (the counts
-are the records' own). Only the few that are shown are parsed in full (`parse_test_case`). The API documents
-per-attempt results but no field for them: any list of objects carrying a jobId, a verdict (isSuccessful, or
-the older isSuccesful) or remarks is taken for them, whatever its key.
+facts need: its id, configured attempts, missing fields, the lists that hold its per-attempt records (found
+once) and their verdicts counted. The records of the few test cases shown are read from those same lists,
+with the same verdicts (`attempt_records`), and only those test cases are parsed in full
+(`parse_test_case`). The API documents per-attempt results but no field for them: any list of objects
+carrying a jobId, a verdict (isSuccessful, or the older isSuccesful) or remarks is taken for them, whatever
+its key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sigma_mcp.sigmamind.payloads import CasePayload, Parsed, validate_tolerant
 
@@ -22,8 +24,9 @@ _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
+class AttemptRecord(NamedTuple):
+    """One attempt's result, as read from the test case's per-attempt records."""
+
     job_id: str | None
     passed: bool | None
     remarks: str | None
@@ -39,10 +42,8 @@ class CaseScan:
     attempt: int | None
     missing: list[str]
     has_records: bool = False
-    records: list[AttemptRecord] = field(default_factory=list)
-    """The per-attempt results, in the order sent."""
-    record_notes: list[str] = field(default_factory=list)
-    """Values of unexpected types in the records (reported for the test cases shown)."""
+    record_lists: list[tuple[str, list[Any]]] = field(default_factory=list)
+    """The lists that hold the per-attempt records, with their keys: what the counts and `attempt_records` read."""
     passed: int = 0
     failed: int = 0
     pending: int = 0
@@ -89,8 +90,8 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         notes.append(f"testCases[{index}].attempt (not a whole number of at least 0)")
         missing.append("attempt")
     has_records = False
-    records: list[AttemptRecord] = []
-    record_notes: list[str] = []
+    record_lists: list[tuple[str, list[Any]]] = []
+    passed = failed = pending = 0
     for key in raw:
         if key in KNOWN_FIELDS:
             continue
@@ -101,15 +102,16 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         if (type(first) is not dict or ATTEMPT_MARKERS.isdisjoint(first)) and not _holds_attempts(values):
             continue
         has_records = True
-        _read_records(f"testCases[{index}].{key}", values, records, record_notes)
-    passed = failed = pending = 0
-    for record in records:
-        if record.passed is True:
-            passed += 1
-        elif record.passed is False:
-            failed += 1
-        else:
-            pending += 1
+        record_lists.append((key, values))
+        for record in values:
+            if type(record) is dict:
+                verdict = _record_verdict(record)
+                if verdict is True:
+                    passed += 1
+                elif verdict is False:
+                    failed += 1
+                else:
+                    pending += 1
     # Failures first (most first), then test cases without per-attempt results, then passes.
     order = ((0, -failed, index) if failed else (2, 0, index)) if has_records else (1, 0, index)
     return CaseScan(
@@ -119,8 +121,7 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         attempt,
         missing,
         has_records,
-        records,
-        record_notes,
+        record_lists,
         passed,
         failed,
         pending,
@@ -129,28 +130,36 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
     )
 
 
-def _read_records(where: str, values: list[Any], records: list[AttemptRecord], notes: list[str]) -> None:
-    """Append the attempt records of one list to `records`, tolerantly read, and a note for each value of an
-    unexpected type to `notes`."""
-    for position, record in enumerate(values):
-        if type(record) is not dict:
-            notes.append(f"{where}[{position}] (not an object)")
-            continue
-        job_id, remarks, verdict = record.get("jobId"), record.get("remarks"), record.get("isSuccessful")
-        if type(verdict) is not bool or "isSuccesful" in record:
-            verdict = _verdict(record)
+def attempt_records(scan: CaseScan) -> tuple[list[AttemptRecord], list[str]]:
+    """The per-attempt results of a test case, from the lists its scan counted, with the same verdicts, and a
+    note for each value of an unexpected type."""
+    records: list[AttemptRecord] = []
+    notes: list[str] = []
+    for key, values in scan.record_lists:
+        for position, record in enumerate(values):
+            where = f"testCases[{scan.index}].{key}[{position}]"
+            if type(record) is not dict:
+                notes.append(f"{where} (not an object)")
+                continue
+            for name in ("jobId", "remarks"):
+                if record.get(name) is not None and _text(record[name]) is None:
+                    notes.append(f"{where}.{name} (not text)")
             for name in ("isSuccessful", "isSuccesful"):
                 if record.get(name) is not None and _boolean(record[name]) is None:
-                    notes.append(f"{where}[{position}].{name} (not true or false)")
-        if type(job_id) is not str and job_id is not None:
-            job_id = _text(job_id)
-            if job_id is None:
-                notes.append(f"{where}[{position}].jobId (not text)")
-        if type(remarks) is not str and remarks is not None:
-            if _text(remarks) is None:
-                notes.append(f"{where}[{position}].remarks (not text)")
-            remarks = None
-        records.append(AttemptRecord(job_id, verdict, remarks))
+                    notes.append(f"{where}.{name} (not true or false)")
+            remarks = record.get("remarks")
+            records.append(
+                AttemptRecord(
+                    _text(record.get("jobId")), _record_verdict(record), remarks if isinstance(remarks, str) else None
+                )
+            )
+    return records, notes
+
+
+def _record_verdict(record: dict[str, Any]) -> bool | None:
+    """An attempt's verdict: what the counts and the records both use."""
+    verdict = record.get("isSuccessful")
+    return verdict if type(verdict) is bool else _verdict(record)
 
 
 def parse_test_case(scan: CaseScan) -> Parsed[CasePayload]:

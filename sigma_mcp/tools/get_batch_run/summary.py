@@ -12,6 +12,7 @@ from sigma_mcp.sigmamind.payloads import AgentRef, BatchRunPayload, CasePayload
 from sigma_mcp.sigmamind.scan import (
     AttemptRecord,
     CaseScan,
+    attempt_records,
     parse_test_case,
     scan_test_cases,
 )
@@ -185,7 +186,7 @@ def _window(
         if len(shown) >= limit:
             break
         parsed = parse_test_case(case)
-        records, record_notes = case.records, case.record_notes
+        records, record_notes = attempt_records(case) if case.has_records else ([], [])
         for detail in details if not shown else details[:1]:
             summary = _test_case(case, parsed.value, records, detail)
             text = text_cost(summary) if text_cost else 0
