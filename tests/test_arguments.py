@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from sigma_mcp.sigmamind.errors import InvalidArgument
-from sigma_mcp.tools.arguments import parse_arguments
+from sigma_mcp.tools.arguments import describe_errors, parse_arguments
 from sigma_mcp.tools.spec import INTEGER_TEXT, BatchId, Parameters
 
 
@@ -111,3 +111,12 @@ def test_a_huge_number_is_shown_whole_up_to_forty_digits(page: int, said: str) -
     with pytest.raises(InvalidArgument) as raised:
         parse_arguments("t", Example, {"batchId": "b", "page": page})
     assert raised.value.message == f"Invalid page for t: must be at most 1000, {said}. Nothing was sent to SigmaMind."
+
+
+def test_pydantics_own_unknown_parameter_errors_are_said_the_same_way() -> None:
+    arguments = {"batchId": "b", "x": 1}
+    with pytest.raises(ValidationError) as raised:
+        Example.model_validate(arguments)
+    assert describe_errors("t", Example, arguments, raised.value.errors()) == (
+        "Unknown parameter 'x' for t. It accepts: batchId, page, note. Nothing was sent to SigmaMind."
+    )

@@ -92,6 +92,13 @@ def test_the_first_bad_character_is_named_exactly(value: str, said: str) -> None
     assert id_problem(value) == said
 
 
+def test_empty_and_dot_only_ids_are_named_exactly() -> None:
+    assert id_problem("") == "it is empty"
+    assert id_problem("..") == "it is only dots, which would change the URL's path"
+    assert id_problem("x" * 129) == "it is 129 characters long"
+    assert id_problem("a.b") is None
+
+
 def test_a_refusal_says_what_to_do_and_previews_a_long_id() -> None:
     exact = "/" + "x" * 39  # 40 characters: shown whole
     longer = "/" + "x" * 40  # 41 characters: shown cut, with an ellipsis

@@ -147,3 +147,48 @@ def test_the_log_filter_keeps_every_record_and_redacts_the_stack() -> None:
     assert record.stack_info is not None
     assert API_KEY not in record.stack_info
     assert f'use("{REDACTED}")' in record.stack_info
+
+
+def test_our_own_field_names_are_kept_at_every_depth_and_other_keys_redacted() -> None:
+    redactor = Redactor(["label"])
+    keep = frozenset({"label"})
+    value = {"label": "label", "nested": {"label": ["label", {"label": 1}]}, 1: "label", "a label": 2}
+    assert redactor.json(value, keep=keep) == {
+        "label": REDACTED,
+        "nested": {"label": [REDACTED, {"label": 1}]},
+        1: REDACTED,
+        f"a {REDACTED}": 2,
+    }
+    assert redactor.json([{"label": 0}, ("label",)], keep=keep) == [{"label": 0}, [REDACTED]]
+    assert redactor.json({"label": 0}) == {REDACTED: 0}
+
+
+def test_a_secret_inside_another_is_never_replaced_first() -> None:
+    inner = "zzzzzzzzzzzzzzzzzz"
+    outer = "aaaaaaaaaaaaaaaa-" + inner
+    assert Redactor([inner, outer]).text(f"x {outer} y {inner}") == f"x {REDACTED} y {REDACTED}"
+    assert Redactor([outer, inner]).text(f"x {outer} y") == f"x {REDACTED} y"
+
+
+def test_a_sixteen_character_secret_is_replaced_even_inside_a_word() -> None:
+    secret = "k" * 16
+    assert Redactor([secret]).text(f"a{secret}b") == f"a{REDACTED}b"
+    assert Redactor([secret[:15]]).text(f"a{secret[:15]}b") == f"a{secret[:15]}b"
+
+
+def test_every_short_secret_is_replaced() -> None:
+    assert Redactor(["alpha", "beta"]).text("alpha and beta") == f"{REDACTED} and {REDACTED}"
+
+
+def test_the_key_of_the_request_being_handled_is_masked_too() -> None:
+    from sigma_mcp.safety.keys import request_key
+
+    inner = "zzzzzzzzzzzzzzzzzz"
+    own = "aaaaaaaaaaaaaaaa-" + inner
+    redactor = Redactor([inner])
+    assert redactor.text(own) == f"aaaaaaaaaaaaaaaa-{REDACTED}"
+    with request_key(own):
+        assert redactor.text(f"key {own}") == f"key {REDACTED}"
+        assert Redactor([]).text(own) == REDACTED
+        assert Redactor([own]).text(own) == REDACTED
+    assert Redactor([]).text(own) == own

@@ -10,7 +10,7 @@ from mcp.types import CallToolResult, TextContent
 from sigma_mcp import __version__
 from sigma_mcp.config import Settings
 from sigma_mcp.registry import TOOLS
-from tests.conftest import API_KEY, connect, env_for, settings_for
+from tests.conftest import API_KEY, connect, settings_for
 from tests.fake_api import FakeSigmaMind
 from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
 from tests.test_summary import summarize
@@ -214,7 +214,3 @@ async def test_unexpected_bug_is_a_clean_error(
     assert "boom" not in text_of(result)
     assert "Traceback" not in text_of(result)
     assert any("failed unexpectedly" in record.getMessage() for record in caplog.records)
-
-
-def test_env_helper_points_at_the_fake_api(api: FakeSigmaMind) -> None:
-    assert env_for(api)["SIGMAMIND_BASE_URL"].startswith("http://127.0.0.1:")
