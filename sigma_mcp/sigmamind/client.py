@@ -10,8 +10,9 @@ import http.cookiejar
 import logging
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 import anyio
 import httpx
@@ -40,12 +41,20 @@ class Body:
 
     content: bytes
     target: Target
+    _parsed: list[Parsed[Any]] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def parse(self, model: type[M]) -> Parsed[M]:
-        """The body as `model` (see `models.parse_object`)."""
+        """The body as `model` (see `payloads.parse_object`), kept until `release` (see `tools.memory`)."""
         started = time.perf_counter()
         parsed = parse_object(model, self.content, self.target)
         logger.debug("parsed %d bytes in %.0f ms", len(self.content), _ms(started))
+        self._parsed.append(parsed)
+        return parsed
+
+    def release(self) -> list[Parsed[Any]]:
+        """What `parse` returned, no longer kept here: the caller decides when it is freed."""
+        parsed = self._parsed[:]
+        self._parsed.clear()
         return parsed
 
 

@@ -8,9 +8,8 @@ type errors takes the slower repair path. Only a body that is not a JSON object 
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -105,7 +104,6 @@ class AttemptPayload(ApiModel):
 
 
 M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
 
 _MAX_REPAIR_PASSES = 5
 
@@ -153,23 +151,6 @@ def _parse_slowly(body: bytes, target: Target) -> Any:
         return json.loads(body, parse_int=_parse_int)
     except (ValueError, RecursionError):
         raise invalid_json(target, body) from None
-
-
-def without_collector(work: Callable[[], T]) -> T:
-    """`work()`, with the cycle collector paused until it has returned and its objects are gone.
-
-    Parsing and summarising a batch run of thousands of test cases allocates hundreds of thousands of
-    objects, none in a cycle: plain reference counting frees them all when `work` returns. Left on, the
-    collector would scan them again and again while they are built; re-enabled before they are freed, it
-    would scan them all once more. Nothing else runs meanwhile: `work` is synchronous.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return work()
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse_int(text: str) -> int | str:

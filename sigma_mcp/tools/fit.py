@@ -8,23 +8,23 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sigma_mcp.sigmamind.payloads import without_collector
 from sigma_mcp.tools.common import DATA_BUDGET, LINE_LIMIT, TEXT_BUDGET, OutputModel, Source, json_size
+from sigma_mcp.tools.memory import in_one_stretch
 from sigma_mcp.tools.spec import Answer
 
 if TYPE_CHECKING:
-    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.sigmamind.client import Body, SigmaMindClient
 
 S = TypeVar("S", bound=OutputModel)
 
 logger = logging.getLogger(__name__)
 
 
-def off_the_loop(work: Callable[[], Answer[S]]) -> Answer[S]:
-    """Parse, summarise and render: one synchronous stretch, with the cycle collector paused until the
-    parsed body is gone (see `sigmamind.payloads.without_collector`)."""
+def off_the_loop(work: Callable[[], Answer[S]], *bodies: Body) -> Answer[S]:
+    """Parse `bodies`, summarise and render: one synchronous stretch, with the cycle collector paused until the
+    parsed bodies are gone, and a big one freed after the reply (see `tools.memory`)."""
     started = time.perf_counter()
-    answer = without_collector(work)
+    answer = in_one_stretch(work, *bodies)
     logger.debug("parsed, summarised and rendered in %.0f ms", (time.perf_counter() - started) * 1000)
     return answer
 

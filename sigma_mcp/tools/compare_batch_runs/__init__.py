@@ -59,7 +59,7 @@ async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[C
 
         return fit(build, render_comparison, MAX_LISTED, listed)
 
-    return off_the_loop(work)
+    return off_the_loop(work, base_body, candidate_body)
 
 
 async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> tuple[Body, Body]:

@@ -81,7 +81,7 @@ async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[Bat
 
         return fit(build, render_batch_run, params.limit or MAX_PAGE, lambda summary: len(summary.testCases))
 
-    result = off_the_loop(work)
+    result = off_the_loop(work, body)
     summary = result.summary
     if params.testCaseId is not None and not summary.testCases and not summary.testCasesNotShown:
         raise NotInBatchRun(

@@ -86,7 +86,7 @@ async def run(client: SigmaMindClient, params: AttemptParameters) -> Answer[Atte
             compact=lambda most: build(most, compact=True),
         )
 
-    return off_the_loop(work)
+    return off_the_loop(work, body)
 
 
 SPEC = ToolSpec(

@@ -59,7 +59,7 @@ async def run(client: SigmaMindClient, params: BatchRunListParameters) -> Answer
 
         return fit(build, render_batch_run_list, params.size, lambda summary: len(summary.batchRuns))
 
-    return off_the_loop(work)
+    return off_the_loop(work, body)
 
 
 SPEC = ToolSpec(
