@@ -1,11 +1,14 @@
-"""A parsed answer's objects: the cycle collector is off while they live and back on once they are gone; a
-big body's objects are freed after the reply, a small one's at once, and never later than the next call."""
+"""A parsed answer's objects: the cycle collector is off while they live and back on once they are gone; in a
+server a big call's objects are freed after the reply, a small one's at once, and never later than the next
+call; outside a server, always at once."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import json
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 from functools import partial
@@ -17,7 +20,7 @@ from sigma_mcp.sigmamind.client import Body
 from sigma_mcp.sigmamind.errors import Target
 from sigma_mcp.sigmamind.payloads import BatchRunPayload, Parsed
 from sigma_mcp.tools import memory
-from sigma_mcp.tools.memory import DEFER_FROM, FREE_AFTER, in_one_stretch
+from sigma_mcp.tools.memory import DEFER_FROM, in_one_stretch
 from tests.conftest import connect, settings_for
 from tests.factories import make_batch_run
 from tests.fake_api import FakeSigmaMind
@@ -26,14 +29,33 @@ from tests.test_server import AGENT
 TARGET = Target("batch run 'batch_x' of agent 'agent_y'", "the ids")
 
 
+FREED_BY = 0.3
+"""Seconds by which a big call's objects must be freed after its stretch."""
+
+
 @pytest.fixture(autouse=True)
-def collector_on() -> Iterator[None]:
-    """Each test starts with the collector on and nothing waiting, and leaves it so."""
-    memory._free_waiting()
+def deferring() -> Iterator[None]:
+    """Each test runs as in a server, with the collector on and nothing waiting, and leaves the default."""
+    memory.free_waiting()
     gc.enable()
+    memory.defer_frees()
     yield
-    memory._free_waiting()
+    memory.defer_frees(False)
     gc.enable()
+
+
+@pytest.fixture
+def collected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The generation of every collection asked of `gc` during the test."""
+    generations: list[int] = []
+    collect = gc.collect
+
+    def spy(generation: int = 2) -> int:
+        generations.append(generation)
+        return collect(generation)
+
+    monkeypatch.setattr(gc, "collect", spy)
+    return generations
 
 
 def body_of(size: int) -> Body:
@@ -59,7 +81,7 @@ async def test_a_big_body_is_freed_after_the_reply() -> None:
     assert in_one_stretch(lambda: parse_into(body, refs), body) == 2
     assert refs[0]() is not None  # still alive: the reply goes out first
     assert gc.isenabled() is False  # and the collector stays off until they are gone
-    await asyncio.sleep(FREE_AFTER * 4)
+    await asyncio.sleep(FREED_BY)
     assert refs[0]() is None
     assert gc.isenabled() is True
 
@@ -75,15 +97,7 @@ async def test_a_small_body_is_freed_at_once() -> None:
 
 
 @pytest.mark.anyio
-async def test_the_next_call_frees_what_waits_first_and_collects_the_young(monkeypatch: pytest.MonkeyPatch) -> None:
-    collected: list[int] = []
-    collect = gc.collect
-
-    def spy(generation: int = 2) -> int:
-        collected.append(generation)
-        return collect(generation)
-
-    monkeypatch.setattr(gc, "collect", spy)
+async def test_the_next_call_frees_what_waits_first_and_collects_the_young(collected: list[int]) -> None:
     refs: list[weakref.ref[Parsed[Any]]] = []
     first, second = body_of(DEFER_FROM), body_of(DEFER_FROM)
     in_one_stretch(lambda: parse_into(first, refs), first)
@@ -97,7 +111,7 @@ async def test_the_next_call_frees_what_waits_first_and_collects_the_young(monke
     in_one_stretch(work, second)
     assert collected == [0]
     assert refs[1]() is not None
-    await asyncio.sleep(FREE_AFTER * 4)
+    await asyncio.sleep(FREED_BY)
     assert refs[1]() is None
     assert gc.isenabled() is True
 
@@ -148,7 +162,7 @@ async def test_a_collector_turned_off_by_the_host_stays_off() -> None:
     refs: list[weakref.ref[Parsed[Any]]] = []
     for body in (body_of(100), body_of(DEFER_FROM)):
         in_one_stretch(partial(parse_into, body, refs), body)
-        await asyncio.sleep(FREE_AFTER * 4)
+        await asyncio.sleep(FREED_BY)
         assert gc.isenabled() is False
     assert [ref() for ref in refs] == [None, None]
 
@@ -162,7 +176,7 @@ async def test_a_call_on_a_large_batch_over_the_protocol(api: FakeSigmaMind) -> 
         assert result.structured_content is not None
         assert result.structured_content["testCaseCount"] == 3_000
         assert gc.isenabled() is False  # the body's objects wait until the reply is out
-        await asyncio.sleep(FREE_AFTER * 4)
+        await asyncio.sleep(FREED_BY)
         assert gc.isenabled() is True
         assert memory._waiting == []
 
@@ -178,3 +192,98 @@ def test_a_stretch_that_ends_inside_another_leaves_the_collector_off_for_it() ->
     assert in_one_stretch(work, outer) == 2
     assert [ref() for ref in refs] == [None, None]
     assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_two_bodies_that_add_up_to_a_big_call_are_both_freed_after_the_reply() -> None:
+    refs: list[weakref.ref[Parsed[Any]]] = []
+    base, candidate = body_of(DEFER_FROM // 2 + 1), body_of(DEFER_FROM // 2 + 1)
+    assert len(base.content) < DEFER_FROM
+
+    def work() -> int:
+        return parse_into(base, refs) + parse_into(candidate, refs)
+
+    assert in_one_stretch(work, base, candidate) == 4
+    assert [ref() is None for ref in refs] == [False, False]
+    assert gc.isenabled() is False
+    await asyncio.sleep(FREED_BY)
+    assert [ref() for ref in refs] == [None, None]
+    assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_an_interrupt_during_the_work_frees_them_and_turns_the_collector_back_on() -> None:
+    refs: list[weakref.ref[Parsed[Any]]] = []
+    body = body_of(DEFER_FROM)
+
+    def work() -> int:
+        parse_into(body, refs)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        in_one_stretch(work, body)
+    assert body.release() == []
+    assert gc.isenabled() is True
+    assert memory.free_waiting() is False
+
+
+@pytest.mark.anyio
+async def test_outside_a_server_a_big_call_is_freed_at_once() -> None:
+    memory.defer_frees(False)
+    refs: list[weakref.ref[Parsed[Any]]] = []
+    body = body_of(DEFER_FROM)
+    in_one_stretch(lambda: parse_into(body, refs), body)
+    assert refs[0]() is None
+    assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_turning_deferral_off_frees_what_waits() -> None:
+    refs: list[weakref.ref[Parsed[Any]]] = []
+    body = body_of(DEFER_FROM)
+    in_one_stretch(lambda: parse_into(body, refs), body)
+    assert refs[0]() is not None
+    memory.defer_frees(False)
+    assert refs[0]() is None
+    assert gc.isenabled() is True
+
+
+def test_back_to_back_calls_get_the_older_generations_collected_when_due(collected: list[int]) -> None:
+    """Calls that each start before the last one's objects are freed keep the collector off; each start runs
+    the collection it would have run, older generations included."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], 2, 2)
+    try:
+        gc.collect()
+        collected.clear()
+
+        async def calls() -> None:
+            for _ in range(8):
+                body = body_of(DEFER_FROM)
+                in_one_stretch(partial(parse_into, body, []), body)
+
+        asyncio.run(calls())
+    finally:
+        gc.set_threshold(*thresholds)
+    assert collected.count(1) >= 2
+    assert collected.count(2) >= 1
+    assert len(collected) == 7  # one per call after the first
+
+
+def test_serving_turns_deferral_on() -> None:
+    script = """
+import anyio, asyncio
+from sigma_mcp.cli import serve, serve_http
+from sigma_mcp.config import Settings
+from sigma_mcp.safety.redaction import Redactor
+from sigma_mcp.tools import memory
+anyio.run = asyncio.run = lambda *args, **kwargs: None
+print(memory._deferring)
+serve(Settings.from_env({}, demo=True), Redactor())
+print(memory._deferring)
+memory.defer_frees(False)
+serve_http(Settings.from_env({}, demo=True), Redactor(), host="127.0.0.1", port=0)
+print(memory._deferring)
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["False", "True", "True"]

@@ -164,7 +164,10 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
             f"sigma-mcp {__version__}: serving MCP over streamable HTTP at {url} ({guard})", file=sys.stderr, flush=True
         )
 
+    from sigma_mcp.tools.memory import defer_frees
+
     server = create_server(settings, redactor=redactor)
+    defer_frees()  # a big answer's objects are freed after its reply
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(server, config, sock, ready))
     return EXIT_OK
@@ -192,7 +195,10 @@ def serve(settings: Settings, redactor: Redactor) -> None:
     if not settings.api_key and not settings.demo:
         logger.warning(MISSING_KEY_MESSAGE)
     logger.info("sigma-mcp %s serving on stdio (%r)", __version__, settings)
+    from sigma_mcp.tools.memory import defer_frees
+
     server = create_server(settings, redactor=redactor)
+    defer_frees()  # a big answer's objects are freed after its reply
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(_serve_stdio, server)
 

@@ -1,16 +1,20 @@
-"""The objects of a parsed answer: the cycle collector paused while they live, and a big answer's freed after
-the reply has gone out.
+"""The objects of a parsed answer: the cycle collector paused while they live, and, in a server, a big
+answer's freed after the reply has gone out.
 
 Parsing and summarising a batch run of thousands of test cases allocates hundreds of thousands of objects,
 none in a cycle: reference counting frees them all. Left on, the cycle collector would scan them again and
 again while they are built; on while they are still alive, it would scan them all once more. And freeing
 them takes about a fifth of the whole call (55 ms of about 250 for 10,000 test cases on the benchmark
-machine): a body of `DEFER_FROM` bytes or more is freed `FREE_AFTER` seconds later, once the reply is on its
-way, so that the user does not wait for it.
+machine). So in a server (`defer_frees`, which `sigma-mcp` serving stdio or HTTP turns on) the objects of a
+call whose bodies add up to `DEFER_FROM` bytes or more are freed `FREE_AFTER` seconds later, once the reply
+is on its way, so that the user does not wait for it. Everywhere else (the CLI's one-shot commands, a
+library caller) they are freed at the end of the stretch, as smaller ones always are.
 
-So the collector is off while a stretch runs and while a big body's objects wait to be freed. Those wait at
-most until the event loop's timer fires or the next stretch starts, which frees them first and then collects
-the young generation, so that back-to-back calls still have their cycles collected.
+The collector is off while a stretch runs and while a big call's objects wait. They wait until the event
+loop's timer fires or the next stretch starts, which frees them first and then runs the collection the
+collector would have run by itself (by its thresholds), so that back-to-back calls, which may keep it off
+for as long as they come, still have their cycles collected. A host that turns the collector off while
+objects wait has it turned back on when they are freed: the two cannot be told apart.
 """
 
 from __future__ import annotations
@@ -27,43 +31,73 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFER_FROM = 1_000_000
-"""Bodies of at least this many bytes (together) have their objects freed after the reply."""
+"""Bytes of a call's bodies together from which, when deferring, their objects are freed after the reply."""
 FREE_AFTER = 0.05
-"""Seconds after its stretch that a big body's objects are freed: the reply is written by then."""
+"""Seconds after its stretch that a big call's objects are freed: the reply is written by then."""
 
 _lock = threading.Lock()
+_deferring = False
 _holds = 0
-"""Stretches running and big bodies waiting to be freed: the collector is off while there is any."""
+"""Stretches running and big calls' objects waiting to be freed: the collector is off while there is any."""
 _was_enabled = False
 """Whether the collector was on when the first hold began, so that it is turned back on."""
 _waiting: list[list[Any]] = []
 
 
+def defer_frees(on: bool = True) -> None:
+    """Free big calls' objects after the reply (on), or at the end of each stretch (off, the default).
+
+    Turning it off frees whatever waits."""
+    global _deferring
+    _deferring = on
+    if not on:
+        free_waiting()
+
+
 def in_one_stretch(work: Callable[[], T], *bodies: Body) -> T:
     """`work()`, which parses `bodies` (`Body.parse`), with the collector paused until their objects are
-    gone; a big body's objects are freed after the reply (see the module's docstring)."""
-    if _free_waiting():
-        gc.collect(0)
+    gone; a big call's are freed after the reply when deferring (see the module's docstring)."""
+    if free_waiting():
+        _collect_as_due()
     _hold()
+    handed_over = False
     try:
         answer = work()
-    except BaseException:
-        for body in bodies:
-            body.release()
-        _let_go()
-        raise
-    kept = [body.release() for body in bodies]
-    if sum(len(body.content) for body in bodies) < DEFER_FROM:
-        del kept
-        _let_go()
+        kept = [body.release() for body in bodies]
+        if _deferring and sum(len(body.content) for body in bodies) >= DEFER_FROM:
+            handed_over = _free_later(kept)
         return answer
-    with _lock:
-        _waiting.append(kept)
+    finally:
+        if not handed_over:
+            for body in bodies:
+                body.release()
+            kept = []
+            _let_go()
+
+
+def _free_later(kept: list[Any]) -> bool:
+    """Have the event loop free `kept` after `FREE_AFTER`, taking over the stretch's hold; False if there is
+    no running loop, and so no reply to send first."""
     try:
         asyncio.get_running_loop().call_later(FREE_AFTER, _free, kept)
-    except RuntimeError:  # no event loop: nothing to reply to first
-        _free(kept)
-    return answer
+    except RuntimeError:
+        return False
+    with _lock:
+        _waiting.append(kept)
+    return True
+
+
+def free_waiting() -> bool:
+    """Free every big call's objects still waiting; whether there were any."""
+    with _lock:
+        waiting = _waiting[:]
+        _waiting.clear()
+    for kept in waiting:
+        try:
+            kept.clear()
+        finally:
+            _let_go()
+    return bool(waiting)
 
 
 def _free(kept: list[Any]) -> None:
@@ -72,19 +106,17 @@ def _free(kept: list[Any]) -> None:
         if not any(entry is kept for entry in _waiting):
             return
         _waiting[:] = [entry for entry in _waiting if entry is not kept]
-    kept.clear()
-    _let_go()
-
-
-def _free_waiting() -> bool:
-    """Free every big body's objects still waiting; whether there were any."""
-    with _lock:
-        waiting = _waiting[:]
-        _waiting.clear()
-    for kept in waiting:
+    try:
         kept.clear()
+    finally:
         _let_go()
-    return bool(waiting)
+
+
+def _collect_as_due() -> None:
+    """The collection the collector would have run by itself by now, by its thresholds."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    older = [generation for generation in (2, 1) if counts[generation] >= thresholds[generation] > 0]
+    gc.collect(older[0] if older else 0)
 
 
 def _hold() -> None:
