@@ -3,12 +3,8 @@ root cause and a concrete fix)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from sigma_mcp.config import Settings
-from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, BATCH_ID_EXAMPLE, AgentId, BatchId
+from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, BATCH_ID_EXAMPLE
 
 INSTRUCTIONS = """\
 sigma-mcp reads SigmaMind simulation results. A batch run executes test cases (a simulated user's \
@@ -55,15 +51,6 @@ TRIAGE_DESCRIPTION = (
 
 BATCH_ARGUMENT = f"The batch run to triage, e.g. {BATCH_ID_EXAMPLE}."
 AGENT_ARGUMENT = f"Its agent's id, e.g. {AGENT_ID_EXAMPLE}."
-
-
-class TriageParameters(BaseModel):
-    """The prompt's arguments, checked as a tool's are (see `tools.arguments`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    batchId: Annotated[BatchId, Field(description=BATCH_ARGUMENT)]
-    agentId: Annotated[AgentId, Field(description=AGENT_ARGUMENT)]
 
 
 def triage_prompt(batch_id: str, agent_id: str) -> str:

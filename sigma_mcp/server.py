@@ -34,7 +34,6 @@ from sigma_mcp.prompts import (
     BATCH_ARGUMENT,
     TRIAGE_DESCRIPTION,
     TRIAGE_PROMPT,
-    TriageParameters,
     instructions,
     triage_prompt,
 )
@@ -43,7 +42,7 @@ from sigma_mcp.results import RedactingMiddleware, error_result, log_tool_call, 
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.sigmamind.errors import InvalidArgument, SigmaMindError, UpstreamNotFound
 from sigma_mcp.tools.arguments import parse_arguments
-from sigma_mcp.tools.schemas import output_schema
+from sigma_mcp.tools.schemas import input_schema, output_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -130,6 +129,8 @@ class ArgumentShapes:
                 log_tool_call(tool.name, arguments, "InvalidArgument", started)
                 return error_result(self._redactor, exc.message)
         if ctx.method == "prompts/get" and name == TRIAGE_PROMPT:
+            from sigma_mcp.tools.parameters import TriageParameters
+
             try:
                 parse_arguments(name, TriageParameters, arguments)
             except InvalidArgument as exc:
@@ -138,13 +139,11 @@ class ArgumentShapes:
 
 
 def _tool(spec: ToolSpec[Any], structured: bool) -> Tool:
-    schema = spec.parameters.model_json_schema()
-    schema.pop("title", None)
     return Tool(
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        input_schema=schema,
+        input_schema=input_schema(spec.name),
         output_schema=output_schema(spec.name) if structured else None,
         annotations=ToolAnnotations.model_validate(dict(spec.annotations)),
     )

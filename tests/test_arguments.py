@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError
 
 from sigma_mcp.sigmamind.errors import InvalidArgument
 from sigma_mcp.tools.arguments import describe_errors, parse_arguments
-from sigma_mcp.tools.spec import INTEGER_TEXT, BatchId, Parameters
+from sigma_mcp.tools.parameters import INTEGER_TEXT, BatchId, Parameters
 
 
 class Example(Parameters):

@@ -10,7 +10,8 @@ from pydantic import Field
 from sigma_mcp.safety.ids import id_problem, is_id
 from sigma_mcp.sigmamind.errors import InvalidArgument
 from sigma_mcp.tools.arguments import parse_arguments
-from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE, AgentId, BatchId, Parameters
+from sigma_mcp.tools.parameters import AgentId, BatchId, Parameters
+from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE
 
 
 class Ids(Parameters):

@@ -16,7 +16,7 @@ from sigma_mcp.cli.commands import metavar, option
 from sigma_mcp.config import Settings
 from sigma_mcp.registry import BY_NAME, TOOLS
 from sigma_mcp.tools.common import OutputModel
-from sigma_mcp.tools.spec import Parameters
+from sigma_mcp.tools.parameters import Parameters
 from tests.conftest import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,21 @@ def test_the_registry_names_each_tool_once() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_each_tool_has_its_folder(name: str) -> None:
     folder = TOOLS_DIR / name
-    for part in ("__init__.py", "output.py", "summary.py", "render.py", "output_schema.json"):
+    for part in (
+        "__init__.py",
+        "parameters.py",
+        "input_schema.json",
+        "output.py",
+        "summary.py",
+        "render.py",
+        "output_schema.json",
+    ):
         assert (folder / part).is_file(), f"{name} has no {part}"
     module = importlib.import_module(f"sigma_mcp.tools.{name}")
     spec = BY_NAME[name]
     assert module.SPEC is spec
     assert issubclass(spec.parameters, Parameters)
+    assert spec.parameters.__module__ == f"sigma_mcp.tools.{name}.parameters"
     assert spec.parameters.model_config.get("extra") == "forbid"
     model = spec.summary()
     assert issubclass(model, OutputModel)

@@ -1,25 +1,22 @@
 """What a tool is: a `ToolSpec` (name, title, description, parameters model, summary model, the function that
-runs it, and its command-line form), plus the parameter types and limits the tools share.
+runs it, and its command-line form), plus the limits and examples the tools share (the parameter types are
+in `tools.parameters`).
 
 A light module on purpose: the server imports every tool's spec at start-up, before anything heavier is
-needed. The summary models, the HTTP client and the rendering are imported by each tool's `run` when it is
-first called.
+needed. The parameters models and summary models are named here and imported at the first call (their
+schemas are shipped as JSON); the HTTP client and the rendering are imported by each tool's `run`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
-
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
-
-from sigma_mcp.safety.ids import IdProblem, id_problem
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import SigmaMindClient
     from sigma_mcp.tools.common import OutputModel
+    from sigma_mcp.tools.parameters import Parameters
 
 MAX_PAGE = 200
 """Test cases in one get_batch_run answer, at most."""
@@ -43,36 +40,6 @@ READ_ONLY: tuple[tuple[str, bool], ...] = (
 )
 """Every tool's annotations: all of them only read."""
 
-_INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
-"""An integer sent as a string, as some clients do: ASCII digits only, and not absurdly long."""
-
-
-def _integer_text(value: object) -> object:
-    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
-        return int(value)
-    return value
-
-
-def _safe_id(example: str) -> Callable[[str, ValidationInfo], str]:
-    def check(value: str, info: ValidationInfo) -> str:
-        problem = id_problem(value)
-        if problem is not None:
-            raise IdProblem(info.field_name or "id", value, problem, example)
-        return value
-
-    return check
-
-
-INTEGER_TEXT = BeforeValidator(_integer_text)
-"""With `Field(strict=True, ge=…, le=…)` on an int: a JSON integer, or digits in a string; never a boolean or a
-fraction."""
-
-BatchId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(BATCH_ID_EXAMPLE))]
-AgentId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(AGENT_ID_EXAMPLE))]
-JobId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(JOB_ID_EXAMPLE))]
-TestCaseId = Annotated[str, Field(strict=True), AfterValidator(_safe_id(TEST_CASE_ID_EXAMPLE))]
-"""Ids that go into URLs (see `safety.ids`), each with the example its error message gives."""
-
 BATCH_ID_DESCRIPTION = (
     "The batch run's id: a batch run is one execution of a set of test cases against an agent. Shown in the "
     f"SigmaMind dashboard on the agent's batch runs, and by list_batch_runs. Example: {BATCH_ID_EXAMPLE}. ASCII "
@@ -84,13 +51,7 @@ AGENT_ID_DESCRIPTION = (
 )
 
 
-class Parameters(BaseModel):
-    """A tool's parameters: its input schema, and the one validation of its arguments."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-P = TypeVar("P", bound=Parameters)
+P = TypeVar("P", bound="Parameters")
 S = TypeVar("S", bound="OutputModel")
 
 
@@ -109,7 +70,9 @@ class ToolSpec(Generic[P]):
     name: str
     title: str
     description: str
-    parameters: type[P]
+    parameters_model: str
+    """The name of the parameters model in the tool's `parameters.py`: its JSON schema, shipped as
+    `input_schema.json`, is the tool's input schema."""
     run: Callable[[SigmaMindClient, P], Awaitable[Answer[Any]]]
     """Fetch, summarise and render, for arguments the parameters model has validated."""
     output: str
@@ -121,6 +84,16 @@ class ToolSpec(Generic[P]):
     """Parameters the command takes as positional arguments; the others are options (see `cli.commands`)."""
     annotations: tuple[tuple[str, bool], ...] = READ_ONLY
     """The MCP tool annotations, as (hint, value) pairs."""
+
+    @property
+    def parameters(self) -> type[P]:
+        """The parameters model, imported at the first call (start-up reads `input_schema.json`)."""
+        import importlib
+
+        model: type[P] = getattr(
+            importlib.import_module(f"sigma_mcp.tools.{self.name}.parameters"), self.parameters_model
+        )
+        return model
 
     def summary(self) -> type[OutputModel]:
         """The summary model, imported when asked for (start-up does not need it)."""

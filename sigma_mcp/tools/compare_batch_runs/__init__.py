@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from sigma_mcp.tools.spec import AGENT_ID_DESCRIPTION, AgentId, Answer, BatchId, Parameters, ToolSpec
+from sigma_mcp.tools.spec import Answer, ToolSpec
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import Body, SigmaMindClient
     from sigma_mcp.tools.compare_batch_runs.output import ComparisonSummary
-
-
-class ComparisonParameters(Parameters):
-    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
-    baseBatchId: Annotated[
-        BatchId,
-        Field(
-            title="Base batch run id",
-            description="The earlier batch run, compared against (e.g. the one before a prompt change).",
-        ),
-    ]
-    candidateBatchId: Annotated[
-        BatchId,
-        Field(
-            title="Candidate batch run id",
-            description="The later batch run, being judged (e.g. the one after the change).",
-        ),
-    ]
+    from sigma_mcp.tools.compare_batch_runs.parameters import ComparisonParameters
 
 
 async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[ComparisonSummary]:
@@ -93,7 +74,7 @@ SPEC = ToolSpec(
     description="Did the agent get better or worse? Compares a base (earlier) and a candidate (later) batch run of "
     "one agent: the success-rate change in percentage points, attempts on each side, test cases added, removed or "
     "configured differently, and per-test-case changes where per-attempt results exist.",
-    parameters=ComparisonParameters,
+    parameters_model="ComparisonParameters",
     run=run,
     output="ComparisonSummary",
     command="compare",

@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from sigma_mcp.tools.spec import (
-    AGENT_ID_DESCRIPTION,
-    BATCH_ID_DESCRIPTION,
-    INTEGER_TEXT,
-    MAX_OFFSET,
-    MAX_PAGE,
-    TEST_CASE_ID_EXAMPLE,
-    AgentId,
-    Answer,
-    BatchId,
-    Parameters,
-    TestCaseId,
-    ToolSpec,
-)
+from sigma_mcp.tools.spec import MAX_PAGE, Answer, ToolSpec
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import SigmaMindClient
     from sigma_mcp.tools.get_batch_run.output import BatchRunSummary
-
-
-class BatchRunParameters(Parameters):
-    batchId: Annotated[BatchId, Field(title="Batch run id", description=BATCH_ID_DESCRIPTION)]
-    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
-    offset: Annotated[
-        int,
-        Field(
-            strict=True,
-            ge=0,
-            le=MAX_OFFSET,
-            description="Skip this many test cases (in the failures-first order) to page through a large batch "
-            "run; a result that leaves test cases out gives the next offset.",
-        ),
-        INTEGER_TEXT,
-    ] = 0
-    limit: Annotated[
-        Annotated[int, Field(strict=True, ge=1, le=MAX_PAGE), INTEGER_TEXT] | None,
-        Field(
-            description="Show at most this many test cases. Default: as many as fit in the answer (about 24 KB).",
-        ),
-    ] = None
-    testCaseId: Annotated[
-        TestCaseId | None,
-        Field(
-            description="Show only this test case, with its persona and criteria in full. "
-            f"Example: {TEST_CASE_ID_EXAMPLE}."
-        ),
-    ] = None
+    from sigma_mcp.tools.get_batch_run.parameters import BatchRunParameters
 
 
 async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[BatchRunSummary]:
@@ -99,7 +56,7 @@ SPEC = ToolSpec(
     "cases with failures first: each one's results, the judge's remarks grouped with their jobIds (when the API "
     "sends per-attempt results), persona, success criteria and mock data. Large batch runs are paged with "
     "offset/limit, or narrowed with testCaseId.",
-    parameters=BatchRunParameters,
+    parameters_model="BatchRunParameters",
     run=run,
     output="BatchRunSummary",
     command="batch-run",

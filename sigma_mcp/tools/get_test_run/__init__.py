@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from sigma_mcp.tools.spec import (
-    AGENT_ID_DESCRIPTION,
-    BATCH_ID_DESCRIPTION,
-    DEFAULT_MAX_TURNS,
-    INTEGER_TEXT,
-    JOB_ID_EXAMPLE,
-    MAX_OFFSET,
-    MAX_TURNS,
-    AgentId,
-    Answer,
-    BatchId,
-    JobId,
-    Parameters,
-    ToolSpec,
-)
+from sigma_mcp.tools.spec import Answer, ToolSpec
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import SigmaMindClient
     from sigma_mcp.tools.get_test_run.output import AttemptSummary
-
-
-class AttemptParameters(Parameters):
-    jobId: Annotated[
-        JobId,
-        Field(
-            title="Attempt id (jobId)",
-            description="The id of one attempt (test run) of a batch run. get_batch_run lists the jobIds of failed "
-            "attempts next to the judge's remarks when the API sends per-attempt results. Example: "
-            f"{JOB_ID_EXAMPLE}.",
-        ),
-    ]
-    batchId: Annotated[BatchId, Field(title="Batch run id", description=BATCH_ID_DESCRIPTION)]
-    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
-    maxTurns: Annotated[
-        int,
-        Field(
-            strict=True,
-            ge=1,
-            le=MAX_TURNS,
-            description="Show at most this many turns of the transcript. Fewer turns are shown longer: ask for "
-            "fewer to read long turns whole.",
-        ),
-        INTEGER_TEXT,
-    ] = DEFAULT_MAX_TURNS
-    turnOffset: Annotated[
-        Annotated[int, Field(strict=True, ge=0, le=MAX_OFFSET), INTEGER_TEXT] | None,
-        Field(description="Show turns from this 0-based position on. Default: the first and the last turns."),
-    ] = None
+    from sigma_mcp.tools.get_test_run.parameters import AttemptParameters
 
 
 async def run(client: SigmaMindClient, params: AttemptParameters) -> Answer[AttemptSummary]:
@@ -95,7 +51,7 @@ SPEC = ToolSpec(
     description="Why did one attempt pass or fail? Returns the judge's verdict and remarks first, then the test "
     "case's success criteria and persona, timing, and the transcript (first and last turns of a long one, with how "
     "to page through the rest via turnOffset/maxTurns).",
-    parameters=AttemptParameters,
+    parameters_model="AttemptParameters",
     run=run,
     output="AttemptSummary",
     command="test-run",

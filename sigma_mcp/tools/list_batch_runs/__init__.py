@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from sigma_mcp.tools.spec import (
-    AGENT_ID_DESCRIPTION,
-    DEFAULT_PAGE_SIZE,
-    INTEGER_TEXT,
-    MAX_LIST_PAGE,
-    MAX_PAGE_SIZE,
-    AgentId,
-    Answer,
-    Parameters,
-    ToolSpec,
-)
+from sigma_mcp.tools.spec import Answer, ToolSpec
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import SigmaMindClient
     from sigma_mcp.tools.list_batch_runs.output import BatchRunListSummary
-
-
-class BatchRunListParameters(Parameters):
-    agentId: Annotated[AgentId, Field(title="Agent id", description=AGENT_ID_DESCRIPTION)]
-    page: Annotated[
-        int,
-        Field(strict=True, ge=0, le=MAX_LIST_PAGE, description="0-based page number; page 0 holds the newest."),
-        INTEGER_TEXT,
-    ] = 0
-    size: Annotated[
-        int, Field(strict=True, ge=1, le=MAX_PAGE_SIZE, description="Batch runs per page."), INTEGER_TEXT
-    ] = DEFAULT_PAGE_SIZE
+    from sigma_mcp.tools.list_batch_runs.parameters import BatchRunListParameters
 
 
 async def run(client: SigmaMindClient, params: BatchRunListParameters) -> Answer[BatchRunListSummary]:
@@ -67,7 +44,7 @@ SPEC = ToolSpec(
     title="List an agent's batch runs",
     description="Which batch runs does an agent have, and how did the latest go? Newest first: one row per batch "
     "run (id, created, attempts, success rate) with the paging facts. Use it when the batch id is not known.",
-    parameters=BatchRunListParameters,
+    parameters_model="BatchRunListParameters",
     run=run,
     output="BatchRunListSummary",
     command="batch-runs",
