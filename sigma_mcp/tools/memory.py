@@ -69,9 +69,9 @@ def in_one_stretch(work: Callable[[], T], *bodies: Body) -> T:
         return answer
     finally:
         if not handed_over:
-            for body in bodies:
+            for body in bodies:  # after a failure in `work`, the bodies still hold what they parsed
                 body.release()
-            kept = []
+            kept = []  # the last reference to their objects: freed here, before the collector is back on
             _let_go()
 
 
@@ -93,10 +93,7 @@ def free_waiting() -> bool:
         waiting = _waiting[:]
         _waiting.clear()
     for kept in waiting:
-        try:
-            kept.clear()
-        finally:
-            _let_go()
+        _drop(kept)
     return bool(waiting)
 
 
@@ -106,6 +103,11 @@ def _free(kept: list[Any]) -> None:
         if not any(entry is kept for entry in _waiting):
             return
         _waiting[:] = [entry for entry in _waiting if entry is not kept]
+    _drop(kept)
+
+
+def _drop(kept: list[Any]) -> None:
+    """Free a waiting call's objects and let go of the hold it had."""
     try:
         kept.clear()
     finally:
