@@ -66,6 +66,8 @@ class Settings:
     off, results carry the markdown alone, for clients that would otherwise hand the model only the JSON."""
     request_keys: bool = False
     """Without a key of its own, take each request's key from its X-SigmaMind-Api-Key header (HTTP)."""
+    per_user_concurrency: int | None = None
+    """Requests in flight upstream per user's own key (HTTP; `sigmamind.share`); None: no per-user bound."""
     problems: tuple[str, ...] = ()
     """Configuration errors that make every API call fail until they are fixed."""
     notices: tuple[str, ...] = ()

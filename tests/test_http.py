@@ -19,7 +19,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from sigma_mcp.safety.keys import REQUEST_KEY_HEADER
-from sigma_mcp.transports.http import Gate, HttpConfig, transport_security
+from sigma_mcp.transports.gate import Gate
+from sigma_mcp.transports.http import HttpConfig, transport_security
 from tests.conftest import API_KEY
 from tests.factories import make_batch_run
 from tests.fake_api import FakeSigmaMind, Reply, Seen
@@ -135,7 +136,9 @@ async def test_each_tool_call_logs_one_info_line_without_the_key(
     assert "-> UpstreamNotFound in " in lines[1]
     assert lines[1].endswith(" ms")
     others = [line for line in server.stderr().splitlines() if " INFO " in line and line not in lines]
-    assert all(" uvicorn." in line for line in others), "besides the HTTP server's own lines, one per tool call"
+    access = [line for line in others if " INFO sigma_mcp.http: 127.0.0.1 POST /mcp -> 200 in " in line]
+    assert len(access) == 2, "one access line per request"
+    assert all(" uvicorn." in line for line in others if line not in access), "besides those, the HTTP server's own"
     assert API_KEY not in server.stderr()
     assert API_KEY[:8] not in server.stderr()
 
@@ -176,7 +179,7 @@ async def test_the_token_is_compared_in_constant_time(monkeypatch: pytest.Monkey
         compared.append((given, expected))
         return constant_time(given, expected)
 
-    monkeypatch.setattr("sigma_mcp.transports.http.hmac.compare_digest", spy)
+    monkeypatch.setattr("sigma_mcp.transports.gate.hmac.compare_digest", spy)
     reached: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -189,24 +192,39 @@ async def test_the_token_is_compared_in_constant_time(monkeypatch: pytest.Monkey
 
     gate = Gate(app, TOKEN)
     for token in ("nope", TOKEN):
+        messages = iter([{"type": "http.request", "body": b"{}", "more_body": False}])
+
+        async def receive(messages: Any = messages) -> dict[str, Any]:
+            return next(messages, {"type": "http.disconnect"})
+
         scope = {
             "type": "http",
             "path": "/mcp",
             "method": "POST",
             "headers": [(b"authorization", f"Bearer {token}".encode())],
         }
-        await gate(scope, None, send)
+        await gate(scope, receive, send)
     assert compared == [(b"nope", TOKEN.encode()), (TOKEN.encode(), TOKEN.encode())]
     assert reached == ["/mcp"]
     assert sent[0]["status"] == 401
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "mcp.example.com"])
-def test_listening_beyond_loopback_needs_a_token(host: str) -> None:
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("0.0.0.0", "all interfaces (0.0.0.0)"),
+        ("0", "all interfaces (0.0.0.0)"),
+        ("::", "all interfaces (::)"),
+        ("[::]", "all interfaces (::)"),
+        ("192.0.2.10", "192.0.2.10"),
+        ("mcp.example.com", "mcp.example.com"),
+    ],
+)
+def test_listening_beyond_loopback_needs_a_token(host: str, shown: str) -> None:
     completed = run_http("--demo", "--host", host, "--port", "0", env={})
     assert completed.returncode == 2
-    assert "SIGMA_MCP_AUTH_TOKEN" in completed.stderr
-    assert f"Refusing to listen on {host}" in completed.stderr
+    refusal = f"sigma-mcp: error: Refusing to listen on {shown} without SIGMA_MCP_AUTH_TOKEN: anyone who can reach"
+    assert completed.stderr.startswith(refusal), completed.stderr
     assert "serving MCP" not in completed.stderr
 
 
@@ -245,16 +263,21 @@ def test_host_and_port_need_the_http_transport() -> None:
     assert "--host and --port need --transport http" in completed.stderr
 
 
-async def test_all_interfaces_with_a_token() -> None:
-    with http_server("--demo", "--host", "0.0.0.0", env={"SIGMA_MCP_AUTH_TOKEN": TOKEN}) as server:
-        port = server.url.rsplit(":", 1)[1].removesuffix("/mcp")
-        url = f"http://127.0.0.1:{port}/mcp"
-        answered = await post(url, INITIALIZE, Authorization=f"Bearer {TOKEN}")
-        refused = await post(url, INITIALIZE)
+@pytest.mark.parametrize(
+    ("host", "loopback"), [("0.0.0.0", "127.0.0.1"), ("0", "127.0.0.1"), ("::", "[::1]"), ("[::]", "[::1]")]
+)
+async def test_all_interfaces_with_a_token(host: str, loopback: str) -> None:
+    with http_server("--demo", "--host", host, env={"SIGMA_MCP_AUTH_TOKEN": TOKEN}) as server:
+        # The printed URL is one that works from this machine, whatever spelling the address was given in.
+        assert server.url.startswith(f"http://{loopback}:")
+        answered = await post(server.url, INITIALIZE, Authorization=f"Bearer {TOKEN}")
+        refused = await post(server.url, INITIALIZE)
     assert answered.status_code == 200
     assert refused.status_code == 401
-    assert "SIGMA_MCP_ALLOWED_HOSTS" in server.stderr()  # the warning about Host names
+    warning = "Listening on all interfaces: requests whose Host header is not a loopback name are refused"
+    assert warning in server.stderr()  # the same warning for every spelling
     assert "Serving plain HTTP beyond this machine" in server.stderr()  # and the one about TLS
+    assert "listening on all interfaces (" in server.stderr()
     assert TOKEN not in server.stderr()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sigma_mcp.transports.http import is_oauth_path
+from sigma_mcp.transports.gate import is_oauth_path
 from tests.http_driver import RunningServer, http_server
 from tests.test_http import INITIALIZE, TOKEN, post
 

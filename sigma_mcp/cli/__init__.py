@@ -116,9 +116,9 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
     import dataclasses
     import os
 
-    from sigma_mcp.config import is_loopback_host
     from sigma_mcp.safety.keys import REQUEST_KEY_HEADER
-    from sigma_mcp.transports.http import AUTH_TOKEN_VAR, DEFAULT_HOST, DEFAULT_PORT, HttpConfig, listen
+    from sigma_mcp.transports.gate import AUTH_TOKEN_VAR
+    from sigma_mcp.transports.http import DEFAULT_HOST, DEFAULT_PORT, HttpConfig, listen
 
     try:
         config = HttpConfig.from_env(host or DEFAULT_HOST, DEFAULT_PORT if port is None else port, os.environ)
@@ -138,7 +138,9 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
     from sigma_mcp.server import create_server
     from sigma_mcp.transports.http import serve_http as serve_forever
 
-    settings = dataclasses.replace(settings, request_keys=not settings.api_key)
+    settings = dataclasses.replace(
+        settings, request_keys=not settings.api_key, per_user_concurrency=None if settings.api_key else config.per_user
+    )
     for problem in settings.problems:
         logger.warning("%s Every tool call will report this until it is fixed.", problem)
     if settings.request_keys and not settings.demo:
@@ -147,7 +149,7 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
             "SIGMAMIND_API_KEY",
             REQUEST_KEY_HEADER,
         )
-    if not is_loopback_host(config.host.strip("[]")):
+    if config.beyond_loopback:
         logger.warning(
             "Serving plain HTTP beyond this machine: the bearer token and any API keys cross the network unencrypted. "
             "Put a TLS-terminating reverse proxy (https) in front of it."
@@ -160,8 +162,13 @@ def serve_http(settings: Settings, redactor: Redactor, *, host: str | None, port
 
     def ready(url: str) -> None:
         guard = "bearer token required" if config.token else f"no {AUTH_TOKEN_VAR}: loopback only"
+        where = (
+            f"; listening on all interfaces ({config.host}): from elsewhere use this machine's name" * config.wildcard
+        )
         print(
-            f"sigma-mcp {__version__}: serving MCP over streamable HTTP at {url} ({guard})", file=sys.stderr, flush=True
+            f"sigma-mcp {__version__}: serving MCP over streamable HTTP at {url} ({guard}{where})",
+            file=sys.stderr,
+            flush=True,
         )
 
     from sigma_mcp.tools.memory import defer_frees

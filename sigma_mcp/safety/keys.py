@@ -32,6 +32,7 @@ class RequestKey:
 
 
 _current: ContextVar[RequestKey | None] = ContextVar("sigma_mcp_request_key", default=None)
+_carried: ContextVar[tuple[str, ...]] = ContextVar("sigma_mcp_request_secrets", default=())
 
 
 def current_request_key() -> RequestKey | None:
@@ -39,19 +40,24 @@ def current_request_key() -> RequestKey | None:
     return _current.get()
 
 
-def request_secret() -> str | None:
-    """The request's key when it is one to mask in output (including a refused one, if it is long)."""
+def request_secrets() -> tuple[str, ...]:
+    """What the request being handled carried that must be masked wherever it shows: its key (including a
+    refused one, if it is long), and the other credentials it sent (`carried`)."""
     key = _current.get()
-    return key.value if key is not None else None
+    carried = _carried.get()
+    return carried if key is None or key.value is None else (key.value, *carried)
 
 
 @contextmanager
-def request_key(raw: str | None) -> Iterator[None]:
-    """Handle a request with the key from its header (`None`: it sent none)."""
+def request_key(raw: str | None, carried: tuple[str, ...] = ()) -> Iterator[None]:
+    """Handle a request with the key from its header (`None`: it sent none) and, in `carried`, the other
+    credentials it sent (a bearer token, a key in a header we do not read), masked like the key."""
     token = _current.set(None if raw is None else parse_request_key(raw))
+    carried_token = _carried.set(tuple(secret for secret in carried if len(secret) >= MIN_LENGTH))
     try:
         yield
     finally:
+        _carried.reset(carried_token)
         _current.reset(token)
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sigma_mcp.safety.keys import request_secret
+from sigma_mcp.safety.keys import request_secrets
 
 REDACTED = "[REDACTED]"
 SHORT_SECRET = 16
@@ -48,14 +48,14 @@ class Redactor:
             self._short[secret] = re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")
 
     def __bool__(self) -> bool:
-        return bool(self._secrets) or request_secret() is not None
+        return bool(self._secrets) or bool(request_secrets())
 
     def _now(self) -> tuple[str, ...]:
-        """The secrets to mask now: those given, and the current request's key (never short)."""
-        extra = request_secret()
-        if extra is None or extra in self._secrets:
+        """The secrets to mask now: those given, and what the current request carried (never short)."""
+        extra = [secret for secret in request_secrets() if secret not in self._secrets]
+        if not extra:
             return self._secrets
-        return tuple(sorted((*self._secrets, extra), key=len, reverse=True))
+        return tuple(sorted({*self._secrets, *extra}, key=len, reverse=True))
 
     def text(self, value: str) -> str:
         for secret in self._now():

@@ -6,6 +6,7 @@ Every request is a read-only GET to the configured base URL, carrying `X-API-Key
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import logging
 import time
@@ -22,9 +23,16 @@ from sigma_mcp.config import Settings, is_loopback_host
 from sigma_mcp.demo import DEMO_BASE_URL, demo_transport
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.sigmamind.errors import SigmaMindError, Target, UpstreamError
-from sigma_mcp.sigmamind.failures import deadline_exceeded, error_for_response, error_for_transport, too_large
+from sigma_mcp.sigmamind.failures import (
+    deadline_exceeded,
+    error_for_response,
+    error_for_transport,
+    over_share,
+    too_large,
+)
 from sigma_mcp.sigmamind.payloads import M, Parsed, parse_object
 from sigma_mcp.sigmamind.retry import RetryPolicy
+from sigma_mcp.sigmamind.share import FairShare
 
 USER_AGENT = f"sigma-mcp/{__version__}"
 MAX_CONNECTIONS = 10
@@ -84,6 +92,8 @@ class SigmaMindClient:
         self.retry = retry or RetryPolicy()
         self.redactor = redactor or Redactor([settings.api_key])
         self.base_url = DEMO_BASE_URL if settings.demo else settings.base_url
+        per_user = settings.per_user_concurrency
+        self._share = FairShare(per_user) if per_user is not None and per_user < MAX_CONNECTIONS else None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -155,11 +165,19 @@ class SigmaMindClient:
         while True:
             attempt += 1
             started = time.perf_counter()
+            queued = anyio.current_time()
+            waited: float | None = None
             try:
-                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
-                    return await self._attempt(path, params, headers, target, from_header)
+                with anyio.fail_after(max(0.0, deadline - queued)):
+                    async with self._slot(key if from_header else None):
+                        waited = anyio.current_time() - queued
+                        return await self._attempt(path, params, headers, target, from_header)
             except TimeoutError:
                 error: SigmaMindError = deadline_exceeded(self.base_url, self.settings.timeout)
+                if self._share is not None and (waited is None or waited >= self.settings.timeout / 2):
+                    # Most of the time went to waiting for the user's own other calls: that is what to say.
+                    spent = anyio.current_time() - queued if waited is None else waited
+                    error = over_share(self._share.per_user, self.settings.timeout, spent, waited is not None)
             except httpx.TransportError as exc:
                 error = error_for_transport(exc, base_url=self.base_url, timeout=self.settings.timeout)
             except UpstreamError as exc:
@@ -180,6 +198,12 @@ class SigmaMindClient:
             if wait is None:
                 raise error.amended(suffix=f" (Tried {attempt} times.)" if attempt > 1 else "")
             await self.retry.sleep(wait)
+
+    def _slot(self, key: str | None) -> contextlib.AbstractAsyncContextManager[None]:
+        """One of the user's slots (`share`) when requests carry their users' own keys; else nothing to wait for."""
+        if self._share is None or key is None:
+            return contextlib.nullcontext()
+        return self._share.slot(key)
 
     async def _attempt(
         self, path: str, params: dict[str, str], headers: dict[str, str], target: Target, key_from_header: bool

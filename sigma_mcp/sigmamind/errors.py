@@ -39,6 +39,10 @@ class NotInBatchRun(SigmaMindError):
     """The batch run was fetched, but it has no test case with the id asked for."""
 
 
+class OverShare(SigmaMindError):
+    """A shared server's user had their share of the upstream connections in use for the whole call."""
+
+
 class UpstreamError(SigmaMindError):
     """The SigmaMind API could not answer the call."""
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from sigma_mcp.sigmamind.errors import (
+    OverShare,
     Target,
     UpstreamAuthError,
     UpstreamError,
@@ -120,6 +121,18 @@ def error_for_transport(exc: httpx.TransportError, *, base_url: str, timeout: fl
     return UpstreamUnreachable(
         f"The connection to SigmaMind at {base_url} failed before a full answer arrived "
         f"({_describe(exc)}). Try again; if it keeps happening, check SIGMAMIND_BASE_URL and your network."
+    )
+
+
+def over_share(per_user: int, timeout: float, waited: float, sent: bool) -> OverShare:
+    """The call ran out of time after waiting `waited` seconds for one of its user's slots (see `share`)."""
+    return OverShare(
+        f"This shared sigma-mcp server lets each user have {per_user} SigmaMind request{'s' * (per_user != 1)} in "
+        f"flight at a time (SIGMA_MCP_PER_USER_CONCURRENCY). This call waited {format_seconds(waited)} of the "
+        f"{format_seconds(timeout)} it may take (SIGMAMIND_TIMEOUT) for one of your other calls to finish, and "
+        + ("ran out of time before it could be sent." if not sent else "then ran out of time upstream.")
+        + " Wait for your other calls to finish and try again, with fewer calls at once; or ask whoever runs the "
+        "server to raise the limit."
     )
 
 
