@@ -4,8 +4,8 @@ Bodies are redacted as they arrive from the API, before anything can shorten the
 messages, CLI output and log records are redacted again on the way out. A cut that falls inside a
 secret cannot leak its start either: any run of eight or more of its leading characters is masked.
 
-Besides the secrets it was given, every redactor masks the key of the request being handled, if it brought
-one (`keys`): in results, errors and log records alike.
+Besides the secrets it was given, every redactor masks what the request being handled carried (`keys`): its
+SigmaMind key and any other credential it sent, in results, errors and log records alike.
 """
 
 from __future__ import annotations

@@ -25,10 +25,6 @@ class FairShare:
         self._users: dict[str, tuple[anyio.Semaphore, int]] = {}
         """A semaphore per user with requests in flight or waiting, and how many; dropped when none is left."""
 
-    def in_use(self) -> int:
-        """How many users have requests in flight or waiting (tests: nothing is kept for users who left)."""
-        return len(self._users)
-
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
         """Hold one of the user's slots while the block runs; waits (as long as the caller lets it) for one."""

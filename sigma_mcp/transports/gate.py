@@ -95,7 +95,7 @@ class Gate:
         async def tracked(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = int(message["status"])  # the SDK's is an HTTPStatus, which Python 3.10 logs by name
             await send(message)
 
         raw_key, carried = _credentials(scope["headers"])
@@ -255,7 +255,7 @@ def _credentials(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str | None, tu
             key = value.decode("latin-1")
         elif _CREDENTIAL_HEADER.search(name):
             carried += _PIECES.split(value.decode("latin-1"))
-    return key, tuple(piece for piece in carried if len(piece) >= 16)
+    return key, tuple(carried)  # `request_key` keeps those long enough to mask
 
 
 def _shown(scope: Scope) -> str:
