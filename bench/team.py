@@ -41,8 +41,12 @@ HEADERS = {
 }
 
 
-def call(request_id: int) -> dict[str, Any]:
-    arguments = {"batchId": "batch_1", "agentId": AGENT_ID}
+DEMO_BATCH = "batch_s0OJu2JWR8R45Fai"
+"""A batch of the built-in demo data, for the server started with `--demo`."""
+
+
+def call(request_id: int, batch_id: str = "batch_1") -> dict[str, Any]:
+    arguments = {"batchId": batch_id, "agentId": AGENT_ID}
     return {
         "jsonrpc": "2.0",
         "id": request_id,
@@ -226,7 +230,7 @@ async def attack(url: str, peers: int, seconds: float) -> dict[str, Any]:
         try:
             # A new connection for every call, as a new client would make.
             async with httpx.AsyncClient(timeout=2.0) as http:
-                answer = await http.post(url, json=call(request_id), headers=headers)
+                answer = await http.post(url, json=call(request_id, DEMO_BATCH), headers=headers)
             ok = answer.status_code == 200 and answer.json()["result"]["isError"] is False
         except (httpx.HTTPError, OSError):
             ok = False

@@ -76,12 +76,15 @@ class RedactingMiddleware:
         return self._values(result)  # type: ignore[no-any-return]
 
     def _values(self, value: Any) -> Any:
-        if not self._redactor:
+        if not self._redactor or self._redactor.clean(value):
             return value
+        return self._walk(value)
+
+    def _walk(self, value: Any) -> Any:
         if isinstance(value, str):
             return self._redactor.text(value)
         if isinstance(value, dict):
-            return {key: self._values(item) for key, item in value.items()}
+            return {key: self._walk(item) for key, item in value.items()}
         if isinstance(value, list):
-            return [self._values(item) for item in value]
+            return [self._walk(item) for item in value]
         return value

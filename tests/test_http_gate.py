@@ -196,6 +196,21 @@ def test_at_the_connection_limit_the_peer_waiting_longest_makes_room() -> None:
     assert evicted == [True], "the oldest idle peer was closed to make room"
 
 
+def test_a_burst_past_the_connection_limit_is_brought_back_to_it() -> None:
+    # Twenty connections at once reach the server in one pass of its event loop; every one past the limit must
+    # close one that waits, not the same one again and again.
+    with serving(HttpConfig(port=0, max_connections=5, header_timeout=60)) as url:
+        burst = [connect(url) for _ in range(20)]
+        for peer in burst:
+            peer.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers begun, never finished
+        closed = sum(closed_by_server(peer, 3) for peer in burst[:15])
+        health = httpx.get(url.removesuffix("/mcp") + "/healthz", timeout=10)
+        for peer in burst:
+            peer.close()
+    assert closed == 15, f"{closed} of the 15 oldest connections were closed to bring 20 back to the limit of 5"
+    assert health.status_code == 200
+
+
 # --- Shutdown -------------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigma_mcp.logs import configure_logging
 from sigma_mcp.safety.redaction import REDACTED, Redactor
@@ -192,3 +194,33 @@ def test_the_key_of_the_request_being_handled_is_masked_too() -> None:
         assert Redactor([]).text(own) == REDACTED
         assert Redactor([own]).text(own) == REDACTED
     assert Redactor([]).text(own) == own
+
+
+# `clean` lets the walk be skipped: wherever it says a value is clean, the walk must change nothing.
+_SECRETS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=24)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(st.characters(codec="utf-8"), max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(secret=_SECRETS, value=_JSON, where=st.integers(0, 3), cut=st.integers(1, 24))
+def test_a_value_said_to_be_clean_is_one_the_walk_leaves_alone(secret: str, value: Any, where: int, cut: int) -> None:
+    # Plant the secret (or a run of its first characters) where `where` says, next to awkward characters.
+    planted = [f"\n{secret}\t", f'"{secret[:cut]}\\', secret, {secret: 1}][where]
+    redactor = Redactor([secret])
+    for candidate in (value, [value, planted], {"k": planted, "v": value}):
+        if redactor.clean(candidate):
+            assert redactor.json(candidate) == redactor._walk(candidate, frozenset()) == candidate
+
+
+def test_a_secret_json_would_escape_is_never_judged_clean() -> None:
+    redactor = Redactor(['sk_"quoted"_secret_0123456789'])
+    assert not redactor.clean({"text": "nothing secret here"})
+    plain = Redactor(["sk_plain_secret_0123456789abcdef"])
+    assert plain.clean({"text": "nothing secret here", "n": [1, 2.5, None]})
+    assert not plain.clean({"text": "cut short: sk_plain_se"})
+    assert not plain.clean({"sk_plain_secret_0123456789abcdef": "as a key"})
+    assert not plain.clean({"bytes": b"not JSON"})

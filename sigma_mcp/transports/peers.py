@@ -24,7 +24,6 @@ import asyncio
 import logging
 import resource
 import time
-from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -84,30 +83,32 @@ class Pressure(Every):
 def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOUT) -> type[H11Protocol]:
     """uvicorn's h11 protocol with the header-time and connection bounds above (for `uvicorn.Config(http=...)`)."""
     evicted = Pressure(
-        f"At the limit of {max_connections} connections: closed the one waiting longest for its request headers "
+        f"At the limit of {max_connections} connections: closed the ones waiting longest for their request headers "
         "(slow or idle peers; see docs/SECURITY.md)"
     )
     refused = Pressure(
         f"At the limit of {max_connections} connections, every one with a request in progress: refused new ones"
     )
     slow = Pressure(f"Closed connections whose request headers took longer than {header_timeout:g} s")
+    # Counted here, not from uvicorn's own set: a closed transport stays in that until the loop's next pass, and
+    # an accept burst makes dozens of connections in one pass.
+    live: set[Guarded] = set()
+    waiting: dict[Guarded, None] = {}  # the connections waiting for request headers, longest-waiting first
 
     class Guarded(H11Protocol):
-        _waiting_since: float | None = None
         _timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            if len(self.connections) > max_connections and not self._make_room():
+            live.add(self)
+            if len(live) > max_connections and not self._make_room():
                 refused.happened()
-                transport.abort()
+                self._close()
                 return
             self._wait_for_headers()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._waiting_since = None
-            if self._timer is not None:
-                self._timer.cancel()
+            self._forget()
             super().connection_lost(exc)
 
         def on_response_complete(self) -> None:
@@ -118,7 +119,8 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
         def _wait_for_headers(self) -> None:
             if self._timer is not None:
                 self._timer.cancel()
-            self._waiting_since = time.monotonic()
+            waiting.pop(self, None)
+            waiting[self] = None
             self._timer = self.loop.call_later(header_timeout, self._headers_due)
 
         def _in_request(self) -> bool:
@@ -127,23 +129,37 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
         def _headers_due(self) -> None:
             self._timer = None
             if self._in_request():
-                self._waiting_since = None  # on_response_complete starts the next wait
+                waiting.pop(self, None)  # on_response_complete starts the next wait
                 return
             slow.happened()
+            self._close()
+
+        def _forget(self) -> None:
+            live.discard(self)
+            waiting.pop(self, None)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _close(self) -> None:
+            self._forget()
             self.transport.abort()
 
         def _make_room(self) -> bool:
-            connections: set[Any] = self.connections
-            waiting = [
-                other
-                for other in connections
-                if other is not self and getattr(other, "_waiting_since", None) is not None and not other._in_request()
-            ]
-            if not waiting:
+            """Close the connection waiting longest for its headers, if there is one (not this one)."""
+            oldest, started = None, []
+            for other in waiting:
+                if other._in_request():
+                    started.append(other)  # back in `waiting` when its answer is complete
+                elif other is not self:
+                    oldest = other
+                    break
+            for other in started:
+                del waiting[other]
+            if oldest is None:
                 return False
-            oldest = min(waiting, key=lambda other: other._waiting_since)
             evicted.happened()
-            oldest.transport.abort()
+            oldest._close()
             return True
 
     return Guarded
