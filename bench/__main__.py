@@ -127,6 +127,16 @@ class StdioSession:
         self.process.wait(timeout=60)
 
 
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Terminate a server the benchmarks started, and kill it if it has not exited 15 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def paired_ratio(ours: Samples, floor: Samples) -> float:
     """The median of the ratios of samples taken side by side (robust to the machine drifting)."""
     return median(a / b for a, b in zip(ours.values, floor.values, strict=True))

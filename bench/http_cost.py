@@ -23,7 +23,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bench.__main__ import KEY, ROOT, sigma_mcp_command, start_upstream
+from bench.__main__ import KEY, ROOT, sigma_mcp_command, start_upstream, stop
 from bench.upstream import AGENT_ID
 
 CLIENTS = (1, 10, 50)
@@ -77,12 +77,7 @@ class Served:
     def stop(self) -> None:
         if self.process.stdin is not None:
             self.process.stdin.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 async def client(host: str, port: int, message: bytes, calls: int) -> None:

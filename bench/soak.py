@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import ROOT, sigma_mcp_command, start_upstream
+from bench.__main__ import ROOT, sigma_mcp_command, start_upstream, stop
 from bench.upstream import AGENT_ID, FAULTS, TEST_RUN_ID
 
 CLIENTS = 20
@@ -199,8 +199,7 @@ def run(calls: int, warm_up: int) -> dict[str, Any]:
         wall = time.perf_counter() - started
         rss_after, fds_after = settled(process)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop(server)
         drain.join(timeout=5)
         assert upstream.stdin is not None
         upstream.stdin.close()

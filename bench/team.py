@@ -29,6 +29,8 @@ from typing import IO, Any
 
 import httpx
 
+from bench.__main__ import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_ID = "agent_D5D0p7TUs66TTAEAx"
 NOISY_KEY = "sk_noisy_4Rt7Yp2Wq9Lm5Nv8Xc3Bz6Df1Gh0Jk"
@@ -122,12 +124,7 @@ class Server:
         return Path(self._stderr.name).stat().st_size
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self._stderr.close()
 
 
