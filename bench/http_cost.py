@@ -4,9 +4,14 @@ Both servers answer `get_batch_run` of a 1-test-case batch from the same stand-i
 each in a process of its own: sigma-mcp (`--transport http`, the server's own key, loopback, no token) and
 bench/http_reference.py, a one-tool MCPServer making the same GET and `json.loads`, served the same way
 (stateless, JSON answers, uvicorn). Clients send the same request over kept-alive connections, 1, 10 and 50
-at once; a server's CPU per call is its process's user + system time over the calls, divided by their
-number. The two servers are measured in alternating rounds, and the ratio is the median of the rounds'
-ratios. `--quick`: fewer calls and rounds, no claims.
+at once to each server. A server's CPU per call is its process's user + system time over a round, divided by
+the calls it answered in that round.
+
+The two servers are measured at the same time, not one after the other: on a shared machine the speed of a
+core drifts by a quarter within seconds, and two servers loaded at once see the same drift, so their ratio
+keeps still where one measured after the other does not. With two or more CPUs, both servers share one CPU
+and the clients and the upstream run on the others, so that each server gets the same share of its core.
+The ratio is the median of the rounds' ratios. `--quick`: shorter and fewer rounds, no claims.
 """
 
 from __future__ import annotations
@@ -80,11 +85,12 @@ class Served:
         stop(self.process)
 
 
-async def client(host: str, port: int, message: bytes, calls: int) -> None:
-    """`calls` requests one after another on one kept-alive connection; each answer must be a tool result."""
+async def client(host: str, port: int, message: bytes, until: float, answered: list[int]) -> None:
+    """Requests one after another on one kept-alive connection until `until` (perf_counter); each answer must be
+    a tool result. `answered[0]` counts them."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        for _ in range(calls):
+        while time.perf_counter() < until:
             writer.write(message)
             head = await reader.readuntil(b"\r\n\r\n")
             status = head.split(b" ", 2)[1]
@@ -96,60 +102,85 @@ async def client(host: str, port: int, message: bytes, calls: int) -> None:
             body = await reader.readexactly(length)
             if status != b"200" or b'"isError":false' not in body:
                 raise RuntimeError(f"not a successful tool result: {status!r} {body[:300]!r}")
+            answered[0] += 1
     finally:
         writer.close()
 
 
-async def load(url: str, clients: int, calls: int) -> float:
-    """Wall seconds for `calls` calls from `clients` clients at once."""
-    host_port, path = url.removeprefix("http://").split("/", 1)
-    host, port = host_port.split(":")
-    message = request("/" + path, int(port))
-    started = time.perf_counter()
-    await asyncio.gather(*(client(host, int(port), message, calls // clients) for _ in range(clients)))
-    return time.perf_counter() - started
+async def load(servers: dict[str, Served], clients: int, seconds: float) -> dict[str, int]:
+    """Calls answered by each server in `seconds`, `clients` clients on each at once."""
+    until = time.perf_counter() + seconds
+    answered = {name: [0] for name in servers}
+    jobs = []
+    for name, server in servers.items():
+        host_port, path = server.url.removeprefix("http://").split("/", 1)
+        host, port = host_port.split(":")
+        message = request("/" + path, int(port))
+        jobs += [client(host, int(port), message, until, answered[name]) for _ in range(clients)]
+    await asyncio.gather(*jobs)
+    return {name: count[0] for name, count in answered.items()}
 
 
-def measure(server: Served, clients: int, calls: int) -> tuple[float, float]:
-    """(CPU ms per call, calls per second)."""
-    asyncio.run(load(server.url, clients, max(clients, calls // 10)))  # warm-up
-    before = server.cpu_seconds()
-    wall = asyncio.run(load(server.url, clients, calls))
-    done = calls // clients * clients
-    return (server.cpu_seconds() - before) * 1000 / done, done / wall
+def measure(servers: dict[str, Served], clients: int, seconds: float) -> dict[str, tuple[float, int]]:
+    """Each server's (CPU ms per call, calls answered) over one round."""
+    before = {name: server.cpu_seconds() for name, server in servers.items()}
+    answered = asyncio.run(load(servers, clients, seconds))
+    time.sleep(0.1)  # the last answers' bookkeeping
+    return {
+        name: ((server.cpu_seconds() - before[name]) * 1000 / max(1, answered[name]), answered[name])
+        for name, server in servers.items()
+    }
+
+
+def pin(servers: dict[str, Served], others: list[subprocess.Popen[Any]]) -> str:
+    """Both servers on one CPU, the rest (this process, the upstream) on the others; what was done, in words."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return "one CPU: nothing pinned"
+    for server in servers.values():
+        os.sched_setaffinity(server.process.pid, {cpus[-1]})
+    for pid in (0, *(process.pid for process in others)):
+        os.sched_setaffinity(pid, set(cpus[:-1]))
+    return f"both servers on CPU {cpus[-1]}, the clients and the upstream on the other {len(cpus) - 1}"
 
 
 def run(quick: bool) -> dict[str, Any]:
-    calls, rounds = (200, 1) if quick else (1000, 5)
+    seconds, rounds = (1.0, 2) if quick else (4.0, 8)
     upstream, upstream_url = start_upstream(["batch_1"])
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SIGMA", "SIGMAMIND"))}
-    ours = Served(
-        [*sigma_mcp_command(), "--transport", "http", "--port", "0"],
-        {**base, "SIGMAMIND_API_KEY": KEY, "SIGMAMIND_BASE_URL": upstream_url},
-        url_on_stderr=True,
-    )
-    reference = Served([sys.executable, "-m", "bench.http_reference", upstream_url], {**base, "PYTHONPATH": str(ROOT)})
-    report: dict[str, Any] = {"calls": calls, "rounds": rounds, "clients": {}}
+    servers = {
+        "ours": Served(
+            [*sigma_mcp_command(), "--transport", "http", "--port", "0"],
+            {**base, "SIGMAMIND_API_KEY": KEY, "SIGMAMIND_BASE_URL": upstream_url},
+            url_on_stderr=True,
+        ),
+        "reference": Served(
+            [sys.executable, "-m", "bench.http_reference", upstream_url], {**base, "PYTHONPATH": str(ROOT)}
+        ),
+    }
+    report: dict[str, Any] = {"seconds": seconds, "rounds": rounds, "clients": {}}
     try:
+        report["pinning"] = pin(servers, [upstream])
         for clients in CLIENTS:
-            figures: dict[str, list[float]] = {"ours_ms": [], "reference_ms": [], "ours_rps": [], "reference_rps": []}
+            measure(servers, clients, seconds / 2)  # warm-up
+            figures: dict[str, list[float]] = {"ours_ms": [], "reference_ms": [], "ratios": [], "throughput": []}
             for _ in range(rounds):
-                for name, server in (("ours", ours), ("reference", reference)):
-                    cpu, rate = measure(server, clients, calls)
-                    figures[f"{name}_ms"].append(cpu)
-                    figures[f"{name}_rps"].append(rate)
-            ratios = [a / b for a, b in zip(figures["ours_ms"], figures["reference_ms"], strict=True)]
+                round_ = measure(servers, clients, seconds)
+                (ours, ours_calls), (reference, reference_calls) = round_["ours"], round_["reference"]
+                figures["ours_ms"].append(ours)
+                figures["reference_ms"].append(reference)
+                figures["ratios"].append(ours / reference)
+                figures["throughput"].append(ours_calls / max(1, reference_calls))
             report["clients"][str(clients)] = {
                 "ours_ms": median(figures["ours_ms"]),
                 "reference_ms": median(figures["reference_ms"]),
-                "cpu_ratio": median(ratios),
-                "throughput_ratio": median(
-                    a / b for a, b in zip(figures["ours_rps"], figures["reference_rps"], strict=True)
-                ),
+                "cpu_ratio": median(figures["ratios"]),
+                "cpu_ratio_range": [min(figures["ratios"]), max(figures["ratios"])],
+                "throughput_ratio": median(figures["throughput"]),
             }
     finally:
-        ours.stop()
-        reference.stop()
+        for server in servers.values():
+            server.stop()
         assert upstream.stdin is not None
         upstream.stdin.close()
         upstream.wait()
@@ -158,15 +189,17 @@ def run(quick: bool) -> dict[str, Any]:
 
 def render(report: dict[str, Any]) -> str:
     lines = [
-        f"Server CPU per get_batch_run over HTTP ({report['calls']} calls a round, median of {report['rounds']})",
+        f"Server CPU per get_batch_run over HTTP, both servers at once ({report['rounds']} rounds of "
+        f"{report['seconds']:g} s, medians; {report['pinning']})",
         "",
-        "| clients at once | sigma-mcp | reference | CPU ratio | throughput ratio |",
-        "|---|---|---|---|---|",
+        "| clients at once | sigma-mcp | reference | CPU ratio | rounds' ratios | throughput ratio |",
+        "|---|---|---|---|---|---|",
     ]
     for clients, figures in report["clients"].items():
+        low, high = figures["cpu_ratio_range"]
         lines.append(
             f"| {clients} | {figures['ours_ms']:.2f} ms | {figures['reference_ms']:.2f} ms | "
-            f"{figures['cpu_ratio']:.2f} | {figures['throughput_ratio']:.2f} |"
+            f"{figures['cpu_ratio']:.2f} | {low:.2f}–{high:.2f} | {figures['throughput_ratio']:.2f} |"
         )
     return "\n".join(lines)
 

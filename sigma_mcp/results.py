@@ -24,9 +24,12 @@ call_log = logging.getLogger("sigma_mcp.tools")
 
 
 def log_tool_call(tool: str, arguments: object, outcome: str, started: float) -> None:
-    """Log a tool call: its name, arguments (each trimmed), outcome, and time since `started` (perf_counter)."""
+    """Log a tool call: its name, arguments (each trimmed; a parameters model, those it was given), outcome, and
+    time since `started` (perf_counter)."""
     if not call_log.isEnabledFor(logging.INFO):
         return
+    if isinstance(arguments, BaseModel):
+        arguments = arguments.model_dump(exclude_unset=True)
     if isinstance(arguments, dict):
         shown = " ".join(
             f"{name if isinstance(name, str) and name.isidentifier() else repr(name)[:40]}={str(value)[:80]!r}"
@@ -71,8 +74,10 @@ class RedactingMiddleware:
             )
             raise MCPError(code=redacted.code, message=redacted.message, data=redacted.data) from None
         if isinstance(result, BaseModel):
+            if not self._redactor or self._redactor.clean(result):
+                return result  # nothing to mask: not dumped at all
             # Dumped as the SDK dumps results for the wire.
-            return self._values(result.model_dump(by_alias=True, mode="json", exclude_none=True))  # type: ignore[no-any-return]
+            return self._walk(result.model_dump(by_alias=True, mode="json", exclude_none=True))  # type: ignore[no-any-return]
         return self._values(result)  # type: ignore[no-any-return]
 
     def _values(self, value: Any) -> Any:

@@ -235,7 +235,7 @@ async def _run(app: AppState, spec: ToolSpec[Any], params: Any, started: float) 
         logger.exception("%s failed unexpectedly", spec.name)
         return error_result(app.redactor, _internal_error(spec.name))
     finally:
-        log_tool_call(spec.name, params.model_dump(exclude_unset=True), outcome, started)
+        log_tool_call(spec.name, params, outcome, started)
 
 
 async def _read(app: AppState, tool: str, arguments: dict[str, str]) -> str:

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mcp.types import CallToolResult, TextContent
 
 from sigma_mcp.logs import configure_logging
+from sigma_mcp.results import RedactingMiddleware
 from sigma_mcp.safety.redaction import REDACTED, Redactor
 from tests.conftest import API_KEY, settings_for
 from tests.fake_api import FakeSigmaMind, api_error
@@ -216,6 +218,22 @@ def test_a_value_said_to_be_clean_is_one_the_walk_leaves_alone(secret: str, valu
             assert redactor.json(candidate) == redactor._walk(candidate, frozenset()) == candidate
 
 
+@settings(max_examples=200, deadline=None)
+@given(secret=_SECRETS, value=_JSON, where=st.integers(0, 3), cut=st.integers(1, 24))
+def test_a_result_said_to_be_clean_is_one_the_middleware_walk_leaves_alone(
+    secret: str, value: Any, where: int, cut: int
+) -> None:
+    # The middleware judges a result model without dumping it; the dump it would walk must hold nothing either.
+    planted = [f"\n{secret}\t", f'"{secret[:cut]}\\', secret, {secret: 1}][where]
+    redactor = Redactor([secret])
+    middleware = RedactingMiddleware(redactor)
+    for text, structured in ((str(value), {"v": value}), (str(planted), {"v": value}), ("x", {"k": planted})):
+        result = CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+        if redactor.clean(result):
+            dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+            assert middleware._walk(dumped) == dumped
+
+
 def test_a_secret_json_would_escape_is_never_judged_clean() -> None:
     redactor = Redactor(['sk_"quoted"_secret_0123456789'])
     assert not redactor.clean({"text": "nothing secret here"})
@@ -223,4 +241,12 @@ def test_a_secret_json_would_escape_is_never_judged_clean() -> None:
     assert plain.clean({"text": "nothing secret here", "n": [1, 2.5, None]})
     assert not plain.clean({"text": "cut short: sk_plain_se"})
     assert not plain.clean({"sk_plain_secret_0123456789abcdef": "as a key"})
-    assert not plain.clean({"bytes": b"not JSON"})
+    assert not plain.clean({"bytes": b"\xff not JSON"})  # cannot be written as JSON: walked
+    assert not plain.clean({"object": object()})
+    assert not plain.clean(["sk_plain_\ud800"])  # a lone surrogate cannot be written either
+    lone = Redactor(["sk\ud800lone_secret_0123456789"])
+    assert not lone.clean({"text": "nothing secret here"})  # nor searched for
+    echoed = json.dumps({"key": "sk\ud800lone_secret_0123456789"}).encode()  # as JSON writes it: escaped
+    assert lone.bytes(echoed) == b'{"key": "[REDACTED]"}'
+    assert plain.clean(CallToolResult(content=[TextContent(type="text", text="nothing secret")]))
+    assert not plain.clean(CallToolResult(content=[TextContent(type="text", text="sk_plain_secret_0123456789abcdef")]))

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic_core import to_json
+
 from sigma_mcp.safety.keys import request_secrets
 
 REDACTED = "[REDACTED]"
@@ -26,8 +28,8 @@ FRAGMENT = 8
 """A run of this many leading characters of a (long) secret is masked too."""
 
 
-_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
-"""What `json.dumps(..., ensure_ascii=False)` writes otherwise than as itself."""
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+"""What `pydantic_core.to_json` writes otherwise than as itself (or cannot write: a lone surrogate)."""
 
 
 class Redactor:
@@ -36,6 +38,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._secrets: tuple[str, ...] = ()
         self._short: dict[str, re.Pattern[str]] = {}
+        self._spellings: dict[str, tuple[bytes, ...]] = {}
+        """A long secret's spellings in raw JSON: as it is, JSON-escaped, and with `/` escaped too."""
         for secret in secrets:
             self.add(secret)
 
@@ -50,6 +54,8 @@ class Redactor:
         self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
         if len(secret) < SHORT_SECRET:
             self._short[secret] = re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")
+        else:
+            self._spellings[secret] = _spellings(secret)
 
     def __bool__(self) -> bool:
         return bool(self._secrets) or bool(request_secrets())
@@ -81,32 +87,33 @@ class Redactor:
         for secret in self._now():
             if secret in self._short:
                 continue
-            for spelling in {secret, json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}:
-                encoded = spelling.encode()
+            spellings = self._spellings.get(secret) or _spellings(secret)  # or one the request carried
+            for encoded in spellings:
                 if encoded in body:
                     body = body.replace(encoded, REDACTED.encode())
         return body
 
     def clean(self, value: Any) -> bool:
         """Whether no string in the JSON-like `value` (nor any object key) holds anything `text` would mask:
-        one `json.dumps` searched for each secret, instead of a walk that looks at every string.
+        one serialisation to JSON (`pydantic_core.to_json`, which also takes a pydantic model) searched for
+        each secret, instead of a walk that looks at every string.
 
         It searches for what `text` looks for: a short secret itself, a long one's first `FRAGMENT` characters
-        (which any run `text` masks starts with). Both appear in the dump as they are unless they hold a
+        (which any run `text` masks starts with). Both appear in the JSON as they are unless they hold a
         character JSON escapes; then, and for a value JSON cannot hold, the answer is False (walk it)."""
         needles = [secret if secret in self._short else secret[:FRAGMENT] for secret in self._now()]
         if any(_JSON_ESCAPED.search(needle) for needle in needles):
             return False
         try:
-            dumped = json.dumps(value, ensure_ascii=False)
+            dumped = to_json(value)
         except (TypeError, ValueError, RecursionError):
             return False
-        return not any(needle in dumped for needle in needles)
+        return not any(needle.encode() in dumped for needle in needles)
 
     def json(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
-        """A copy of a JSON-like value with secrets replaced in every string, and in every object key
-        except those in `keep` (the names of our own schema's fields, which are never data); `value` itself
-        when nothing in it is secret."""
+        """A JSON-like value with secrets replaced in every string, and in every object key except those in
+        `keep` (the names of our own schema's fields, which are never data): a copy (tuples as lists) when
+        something in it is secret, `value` itself when nothing is."""
         if not self or self.clean(value):
             return value
         return self._walk(value, keep)
@@ -122,6 +129,12 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self._walk(v, keep) for v in value]
         return value
+
+
+def _spellings(secret: str) -> tuple[bytes, ...]:
+    escaped = json.dumps(secret)[1:-1]
+    spellings = dict.fromkeys((secret, escaped, escaped.replace("/", "\\/")))
+    return tuple(spelling.encode("utf-8", "surrogatepass") for spelling in spellings)  # a lone surrogate as is
 
 
 def _mask_fragments(value: str, secret: str) -> str:

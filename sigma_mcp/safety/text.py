@@ -35,6 +35,8 @@ def cap(text: str, limit: int) -> str:
 
 def fence(text: str, info: str = "text") -> str:
     """A fenced code block that `text` cannot break out of, whatever backticks it holds."""
+    if "`" not in text:
+        return f"```{info}\n{text}\n```"
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     marker = "`" * max(3, longest + 1)
     return f"{marker}{info}\n{text}\n{marker}"
@@ -42,6 +44,8 @@ def fence(text: str, info: str = "text") -> str:
 
 def code(text: str) -> str:
     """An inline code span that `text` cannot break out of."""
+    if "`" not in text:
+        return f"`{text}`"
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     marker = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

@@ -55,7 +55,8 @@ class Body:
         """The body as `model` (see `payloads.parse_object`), kept until `release` (see `tools.memory`)."""
         started = time.perf_counter()
         parsed = parse_object(model, self.content, self.target)
-        logger.debug("parsed %d bytes in %.0f ms", len(self.content), _ms(started))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("parsed %d bytes in %.0f ms", len(self.content), _ms(started))
         self._parsed.append(parsed)
         return parsed
 
@@ -168,11 +169,11 @@ class SigmaMindClient:
             queued = anyio.current_time()
             waited: float | None = None
             try:
-                with anyio.fail_after(max(0.0, deadline - queued)):
+                with anyio.CancelScope(deadline=deadline):
                     async with self._slot(key if from_header else None):
-                        waited = anyio.current_time() - queued
+                        waited = anyio.current_time() - queued if self._share is not None else None
                         return await self._attempt(path, params, headers, target, from_header)
-            except TimeoutError:
+                # Here only when the deadline cancelled the scope.
                 error: SigmaMindError = deadline_exceeded(self.base_url, self.settings.timeout)
                 if self._share is not None and (waited is None or waited >= self.settings.timeout / 2):
                     # Most of the time went to waiting for the user's own other calls: that is what to say.
@@ -227,7 +228,8 @@ class SigmaMindClient:
                 chunks.append(chunk)
         # Redacted before anything can shorten it: an echoed key is never cut into a fragment.
         body = self.redactor.bytes(b"".join(chunks))
-        logger.debug("GET %s -> %s, %d bytes in %.0f ms", path, response.status_code, len(body), _ms(started))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("GET %s -> %s, %d bytes in %.0f ms", path, response.status_code, len(body), _ms(started))
         if not response.is_success:
             kept = [(name, self.redactor.text(value)) for name, value in response.headers.items()]
             answered = httpx.Response(response.status_code, headers=kept, content=body)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from sigma_mcp.safety.text import clean_block, clean_line, code
 from sigma_mcp.sigmamind.payloads import AgentRef, MockVariable
@@ -86,8 +86,9 @@ def block(value: str | None, limit: int = BLOCK_LIMIT) -> str | None:
 
 
 def json_size(value: Any) -> int:
-    """Bytes of `value` as compact JSON, the way it travels as structuredContent."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    """Bytes of `value` (a JSON-like value or a pydantic model) as compact JSON, the way it travels as
+    structuredContent."""
+    return len(to_json(value))
 
 
 def mock_data(
@@ -98,19 +99,23 @@ def mock_data(
     Every value is kept: a repeated name gets a number ("name (2)").
     """
     data: dict[str, str | None] = {}
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     for number, variable in enumerate(variables, start=1):
         name = clean_line(variable.variableName, NAME_LIMIT) if variable.variableName else f"(unnamed {number})"
-        seen[name] += 1
+        seen[name] = seen.get(name, 0) + 1
         if most is None or len(data) < most:
             data[name if seen[name] == 1 else f"{name} ({seen[name]})"] = _value(variable.value, value_limit)
     return data, sorted(name for name, count in seen.items() if count > 1)
 
 
+_MOCK_VALUE_JSON = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(value, ensure_ascii=False)` without a new encoder for each value."""
+
+
 def _value(value: object, limit: int) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else _MOCK_VALUE_JSON.encode(value)
     return clean_line(text, limit)
 
 

@@ -62,7 +62,7 @@ def fit(
             if size <= floor or shown <= floor:
                 break
             size = max(floor, min(size, shown) * 3 // 4)
-    summary = _shortened(min(candidates, key=lambda candidate: json_size(candidate.model_dump(mode="json"))))
+    summary = _shortened(min(candidates, key=json_size))
     text = render(summary)
     return Answer(summary, text if len(text.encode()) <= TEXT_BUDGET else cut_text(text))
 
@@ -92,7 +92,7 @@ def _strings(node: Any) -> Iterator[tuple[Any, Any, str]]:
 
 
 def _fits(summary: OutputModel, text: str) -> bool:
-    return len(text.encode()) <= TEXT_BUDGET and json_size(summary.model_dump(mode="json")) <= DATA_BUDGET
+    return len(text.encode()) <= TEXT_BUDGET and json_size(summary) <= DATA_BUDGET
 
 
 def cut_text(text: str, budget: int = TEXT_BUDGET) -> str:

@@ -17,16 +17,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
-
-import anyio
 
 from sigma_mcp.safety.keys import REQUEST_KEY_HEADER, request_key
 
@@ -69,7 +69,7 @@ class Gate:
         self._token = None if token is None else token.encode()
         self._drain_grace = drain_grace
         self._body_timeout = body_timeout
-        self._calls: set[anyio.CancelScope] = set()
+        self._calls: set[_Stop] = set()
         """The calls being handled, for `drain` to stop."""
         self.draining = False
 
@@ -78,7 +78,7 @@ class Gate:
         with a JSON-RPC error. Call it from the event loop."""
         self.draining = True
         for call in list(self._calls):
-            call.deadline = min(call.deadline, anyio.current_time() + self._drain_grace)
+            call.after(self._drain_grace, DRAINED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -89,6 +89,11 @@ class Gate:
                 await send({"type": "websocket.close", "code": 1008})  # before accepting: the client sees a 403
                 return
             raise RuntimeError(f"sigma-mcp serves HTTP only, not {scope['type']!r} connections")
+        raw_key, carried = _credentials(scope["headers"])
+        if not logger.isEnabledFor(logging.INFO):
+            with request_key(raw_key, carried):
+                await self._route(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 0
 
@@ -98,7 +103,6 @@ class Gate:
                 status = int(message["status"])  # the SDK's is an HTTPStatus, which Python 3.10 logs by name
             await send(message)
 
-        raw_key, carried = _credentials(scope["headers"])
         with request_key(raw_key, carried):
             try:
                 await self._route(scope, receive, tracked)
@@ -148,19 +152,19 @@ class Gate:
             message = "This sigma-mcp server is stateless: send MCP requests with POST; it has no event stream."
             await respond(send, 405, {"error": "method_not_allowed", "message": message}, [(b"allow", "POST")])
             return
-        body = await _read_body(scope, receive, send, self._body_timeout)
+        stop = _Stop()
+        body = await _read_body(scope, receive, send, self._body_timeout, stop)
         if body is None:
             return
         # Host names are case-insensitive; the DNS-rebinding check compares strings.
         headers = [(name, value.lower() if name in (b"host", b"origin") else value) for name, value in scope["headers"]]
-        await self._call({**scope, "path": ENDPOINT, "headers": headers}, body, receive, send)
+        await self._call({**scope, "path": ENDPOINT, "headers": headers}, body, receive, send, stop)
 
-    async def _call(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+    async def _call(self, scope: Scope, body: bytes, receive: Receive, send: Send, stop: _Stop) -> None:
         """The app answers the request, unless the client leaves first (the call is cancelled) or shutdown
         stops it (answered with a JSON-RPC error)."""
-        left = anyio.Event()
-        answered = False
-
+        left = asyncio.Event()
+        answered = complete = False
         unread: bytes | None = body
 
         async def replay() -> Message:
@@ -173,32 +177,79 @@ class Gate:
             return {"type": "http.disconnect"}
 
         async def tracked(message: Message) -> None:
-            nonlocal answered
-            answered = answered or message["type"] == "http.response.start"
+            nonlocal answered, complete
+            answered = True  # a response's first message is its start
+            complete = message["type"] == "http.response.body" and not message.get("more_body", False)
             await send(message)
 
-        async def watch(call: anyio.CancelScope) -> None:
+        async def watch() -> None:
             while (await receive())["type"] != "http.disconnect":
                 pass
-            left.set()
-            call.cancel()
+            if not complete:  # the server's receive says "disconnect" once the answer is out, too
+                left.set()
+                stop.now(LEFT)
 
-        async with anyio.create_task_group() as group:
-            call = group.cancel_scope
-            if self.draining:
-                call.deadline = anyio.current_time() + self._drain_grace
-            self._calls.add(call)
-            try:
-                group.start_soon(watch, call)
-                await self._app(scope, replay, tracked)
-            finally:
-                self._calls.discard(call)
-                call.cancel()  # the watcher
-        if self.draining and not answered and not left.is_set():
+        if self.draining:
+            stop.after(self._drain_grace, DRAINED)
+        self._calls.add(stop)
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await self._app(scope, replay, tracked)
+        except asyncio.CancelledError:
+            if not stop.caught():
+                raise
+        finally:
+            stop.end()
+            self._calls.discard(stop)
+            watcher.cancel()
+        if self.draining and not answered and stop.reason != LEFT:
             await respond(send, 200, _shutdown_error(body))
 
 
-async def _read_body(scope: Scope, receive: Receive, send: Send, seconds: float) -> bytes | None:
+LEFT, DRAINED, TOO_SLOW = "the client left", "shutdown", "the body took too long"
+
+
+class _Stop:
+    """Stops the task handling one request, for a reason of ours: the client left, shutdown's grace ran out, or
+    its body took too long to arrive. The task is cancelled (plain asyncio: the ASGI server runs on it), and
+    `caught` tells the cancellation that came from here from any other."""
+
+    def __init__(self) -> None:
+        self._task = asyncio.current_task()
+        self._timers: list[asyncio.TimerHandle] = []
+        self.reason: str | None = None
+        self._ended = False
+
+    def now(self, reason: str) -> None:
+        if self.reason is None and not self._ended and self._task is not None:
+            self.reason = reason
+            self._task.cancel()
+
+    def after(self, seconds: float, reason: str) -> None:
+        if not self._ended:
+            self._timers.append(asyncio.get_running_loop().call_later(seconds, self.now, reason))
+
+    def caught(self) -> bool:
+        """In an `except CancelledError`: whether the cancellation was ours (then it is over)."""
+        if self.reason is None:
+            return False
+        if sys.version_info >= (3, 11) and self._task is not None:
+            self._task.uncancel()
+        return True
+
+    def clear(self) -> None:
+        """Cancel the timers set so far."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def end(self) -> None:
+        """The request is no longer ours to stop."""
+        self._ended = True
+        self.clear()
+
+
+async def _read_body(scope: Scope, receive: Receive, send: Send, seconds: float, stop: _Stop) -> bytes | None:
     """The request's body, or None once it has been answered with why it was refused."""
     declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
     too_large = f"An MCP request to sigma-mcp is at most {MAX_BODY:,} bytes."
@@ -207,7 +258,8 @@ async def _read_body(scope: Scope, receive: Receive, send: Send, seconds: float)
         return None
     chunks: list[bytes] = []
     size = 0
-    with anyio.move_on_after(seconds) as reading:
+    stop.after(seconds, TOO_SLOW)
+    try:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -215,18 +267,21 @@ async def _read_body(scope: Scope, receive: Receive, send: Send, seconds: float)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                await respond(
-                    send, 413, {"error": "payload_too_large", "message": too_large}, [(b"connection", "close")]
-                )
-                return None
+                break
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-    if reading.cancelled_caught:
+                return b"".join(chunks)
+    except asyncio.CancelledError:
+        if not stop.caught():
+            raise
+    finally:
+        stop.clear()
+    if size > MAX_BODY:
+        await respond(send, 413, {"error": "payload_too_large", "message": too_large}, [(b"connection", "close")])
+    else:
         late = f"The request body did not arrive within {seconds:g} seconds."
         await respond(send, 408, {"error": "request_timeout", "message": late}, [(b"connection", "close")])
-        return None
-    return b"".join(chunks)
+    return None
 
 
 def _shutdown_error(request: bytes) -> dict[str, Any]:

@@ -17,13 +17,14 @@ async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[Bat
     from sigma_mcp.sigmamind.errors import NotInBatchRun
     from sigma_mcp.sigmamind.payloads import BatchRunPayload
     from sigma_mcp.tools.fit import fit, off_the_loop, source
-    from sigma_mcp.tools.get_batch_run.render import render_batch_run, test_case_size
+    from sigma_mcp.tools.get_batch_run.render import Rendered
     from sigma_mcp.tools.get_batch_run.summary import Window, summarize_batch_run
 
     body = await client.get_batch_run(params.batchId, params.agentId)
 
     def work() -> Answer[BatchRunSummary]:
         parsed = body.parse(BatchRunPayload)
+        rendered = Rendered()
 
         def build(most: int) -> BatchRunSummary:
             return summarize_batch_run(
@@ -33,10 +34,10 @@ async def run(client: SigmaMindClient, params: BatchRunParameters) -> Answer[Bat
                 source=source(client),
                 ignored=parsed.ignored,
                 window=Window(offset=params.offset, limit=most, test_case_id=params.testCaseId),
-                text_cost=test_case_size,
+                text_cost=rendered.size,
             )
 
-        return fit(build, render_batch_run, params.limit or MAX_PAGE, lambda summary: len(summary.testCases))
+        return fit(build, rendered.render, params.limit or MAX_PAGE, lambda summary: len(summary.testCases))
 
     result = off_the_loop(work, body)
     summary = result.summary

@@ -7,7 +7,8 @@ from sigma_mcp.tools.get_batch_run.output import AttemptResults, BatchRunSummary
 from sigma_mcp.tools.markdown import DATA_NOTE, mock_data_lines, next_step_lines, warning_lines
 
 
-def render_batch_run(summary: BatchRunSummary) -> str:
+def render_batch_run(summary: BatchRunSummary, bodies: Rendered | None = None) -> str:
+    """The answer's markdown; `bodies` holds test cases' markdown already rendered for the budget."""
     lines = [f"**{summary.verdict}**", ""]
     lines.extend(_facts(summary))
     lines += warning_lines(summary.warnings)
@@ -16,21 +17,50 @@ def render_batch_run(summary: BatchRunSummary) -> str:
     if summary.testCaseCount:
         lines += ["", _test_cases_heading(summary), "", DATA_NOTE]
         for number, test_case in enumerate(summary.testCases, start=summary.offset + 1):
-            lines += ["", render_test_case(number, test_case)]
+            lines += ["", render_test_case(number, test_case, bodies)]
         if summary.testCasesNotShown:
             lines += ["", _not_shown(summary)]
     lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"
 
 
-def render_test_case(number: int, tc: CaseSummary) -> str:
-    lines = [f"### {number}. {code(tc.label) if tc.label else '(unnamed test case)'}"]
+def render_test_case(number: int, tc: CaseSummary, bodies: Rendered | None = None) -> str:
+    body = bodies.body(tc) if bodies is not None else None
+    return f"{_heading(number, tc)}\n{_test_case_body(tc) if body is None else body}"
+
+
+def _heading(number: int, tc: CaseSummary) -> str:
+    return f"### {number}. {code(tc.label) if tc.label else '(unnamed test case)'}"
+
+
+class Rendered:
+    """Within one call: each test case's markdown as rendered to measure it for the budget (`size`), kept so
+    that the answer's text (`render`) does not render it again."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[int, tuple[CaseSummary, str]] = {}  # by id; the summary is kept, so its id stays its own
+
+    def size(self, tc: CaseSummary) -> int:
+        """Bytes the test case adds to the markdown: its lines, the blank line before it, the break after."""
+        body = _test_case_body(tc)
+        self._bodies[id(tc)] = (tc, body)
+        return len(_heading(0, tc).encode()) + 1 + len(body.encode()) + 2
+
+    def body(self, tc: CaseSummary) -> str | None:
+        kept = self._bodies.get(id(tc))
+        return kept[1] if kept is not None and kept[0] is tc else None
+
+    def render(self, summary: BatchRunSummary) -> str:
+        return render_batch_run(summary, self)
+
+
+def _test_case_body(tc: CaseSummary) -> str:
     details = [code(tc.testCaseId) if tc.testCaseId else "no id"]
     if tc.llmModel:
         details.append(f"simulated user played by {code(tc.llmModel)}")
     if tc.attempts is not None:
         details.append(f"{plural(tc.attempts, 'attempt')} configured")
-    lines.append(" · ".join(details))
+    lines = [" · ".join(details)]
     if tc.results is not None:
         lines += ["", _results_line(tc.results)]
         for group in tc.results.failureRemarks:
@@ -45,11 +75,6 @@ def render_test_case(number: int, tc: CaseSummary) -> str:
     lines += ["", "Success criteria:", fence(tc.successCriteria) if tc.successCriteria else "(not given)"]
     lines += mock_data_lines("Mock data:", tc.mockData, tc.mockDataNotShown, "; testCaseId shows more")
     return "\n".join(lines)
-
-
-def test_case_size(tc: CaseSummary) -> int:
-    """Bytes a test case adds to the markdown, for the summary's budget."""
-    return len(render_test_case(0, tc).encode()) + 2
 
 
 def _results_line(results: AttemptResults) -> str:

@@ -190,7 +190,7 @@ def _window(
         for detail in details if not shown else details[:1]:
             summary = _test_case(case, parsed.value, records, detail)
             text = text_cost(summary) if text_cost else 0
-            data = json_size(summary.model_dump(mode="json"))
+            data = json_size(summary)
             if text_used + text <= text_budget and data_used + data <= data_budget:
                 break
         else:
