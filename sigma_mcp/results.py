@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ErrorData, TextContent
 from pydantic import BaseModel
+from pydantic_core import from_json
 
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.tools.schemas import schema_keys
 
 call_log = logging.getLogger("sigma_mcp.tools")
 """One INFO line per tool call, whatever its outcome (log records are redacted by the handler)."""
+
+
+_built: ContextVar[CallToolResult | None] = ContextVar("sigma_mcp_built_result", default=None)
+"""The result `success_result` or `error_result` last built in this request's context: redacted already."""
 
 
 def log_tool_call(tool: str, arguments: object, outcome: str, started: float) -> None:
@@ -41,21 +47,48 @@ def log_tool_call(tool: str, arguments: object, outcome: str, started: float) ->
 
 
 def success_result(
-    redactor: Redactor, text: str, summary: BaseModel, tool: str, *, structured: bool = True
+    redactor: Redactor, text: str, summary: BaseModel, tool: str, *, structured: bool = True, data: bytes = b""
 ) -> CallToolResult:
     """Markdown for the model plus, if `structured`, the summary as `structuredContent` (`tool` names its
-    output schema). Each is a whole answer: some clients hand the model only one of them."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=redactor.text(text))],
-        structured_content=redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool))
-        if structured
-        else None,
-    )
+    output schema). Each is a whole answer: some clients hand the model only one of them.
+
+    `data`, when given, is the summary as `pydantic_core.to_json` wrote it (`Answer.data`): read back rather
+    than dumped again, and searched for secrets as it is."""
+    block = TextContent(type="text", text=redactor.text(text))
+    if not structured:
+        return _built_here(CallToolResult(content=[block]))
+    if data:
+        values = from_json(data)
+        if not redactor.clean_json(data):
+            values = redactor.json(values, keep=schema_keys(tool))
+    else:
+        values = redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool))
+    return _built_here(CallToolResult(content=[block], structured_content=values))
 
 
 def error_result(redactor: Redactor, message: str) -> CallToolResult:
     """An `isError` result whose text says what happened and what to do."""
-    return CallToolResult(content=[TextContent(type="text", text=redactor.text(message))], is_error=True)
+    return _built_here(CallToolResult(content=[TextContent(type="text", text=redactor.text(message))], is_error=True))
+
+
+def _built_here(result: CallToolResult) -> CallToolResult:
+    _built.set(result)
+    return result
+
+
+def _is_built_here(answer: dict[str, Any]) -> bool:
+    """Whether the SDK's wire form of a result holds nothing but a result built here, which was redacted then:
+    the same text, the same structured content, and nothing else."""
+    result = _built.get()
+    if result is None or not answer.keys() <= {"content", "structuredContent", "isError"}:
+        return False
+    texts = [{"type": "text", "text": block.text} for block in result.content if isinstance(block, TextContent)]
+    return (
+        len(texts) == len(result.content)
+        and answer.get("content") == texts
+        and answer.get("structuredContent") == result.structured_content
+        and answer.get("isError", False) is result.is_error
+    )
 
 
 class RedactingMiddleware:
@@ -73,6 +106,8 @@ class RedactingMiddleware:
                 code=error.code, message=self._redactor.text(error.message), data=self._values(error.data)
             )
             raise MCPError(code=redacted.code, message=redacted.message, data=redacted.data) from None
+        if isinstance(result, dict) and ctx.method == "tools/call" and _is_built_here(result):
+            return result  # a tool's result, redacted as it was built: not searched again
         if isinstance(result, BaseModel):
             if not self._redactor or self._redactor.clean(result):
                 return result  # nothing to mask: not dumped at all
@@ -90,6 +125,6 @@ class RedactingMiddleware:
             return self._redactor.text(value)
         if isinstance(value, dict):
             return {key: self._walk(item) for key, item in value.items()}
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [self._walk(item) for item in value]
         return value

@@ -226,7 +226,9 @@ async def _run(app: AppState, spec: ToolSpec[Any], params: Any, started: float) 
     outcome = "ok"
     try:
         answer = await spec.run(app.client, params)
-        return success_result(app.redactor, answer.text, answer.summary, spec.name, structured=app.settings.structured)
+        return success_result(
+            app.redactor, answer.text, answer.summary, spec.name, structured=app.settings.structured, data=answer.data
+        )
     except SigmaMindError as exc:
         outcome = type(exc).__name__
         return error_result(app.redactor, exc.message)

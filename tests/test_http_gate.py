@@ -41,10 +41,14 @@ PATH_KEY = "sk_path_0Lk9Jh8Gf7Ds6Aq5Wz4Xs3Ed2Cr1Vf"
 
 
 @contextmanager
-def serving(config: HttpConfig) -> Iterator[str]:
-    """The HTTP server of `sigma-mcp --transport http --demo` with `config`, in a thread of this process."""
+def serving(config: HttpConfig, *, send_buffer: int | None = None) -> Iterator[str]:
+    """The HTTP server of `sigma-mcp --transport http --demo` with `config`, in a thread of this process;
+    `send_buffer`: the kernel's send buffer of each connection, in bytes, so that an answer to a peer that reads
+    slowly stays partly in the server's own buffer."""
     server = create_server(Settings(api_key=None, demo=True), redactor=Redactor())
     sock = listen(config)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
     urls: list[str] = []
     uvicorn_server = http_server(server, config, sock, urls.append)
     thread = threading.Thread(target=lambda: asyncio.run(uvicorn_server.serve(sockets=[sock])), daemon=True)
@@ -182,6 +186,128 @@ def test_trickled_headers_are_cut_off_and_others_still_served() -> None:
     assert trickled >= 2, "it was cut off while still sending, not for being silent"
     assert idle_closed
     assert health.status_code == 200
+
+
+def small_window_peer(url: str) -> socket.socket:
+    """A connection whose receive window is as small as the kernel allows: what it does not read stays queued."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connecting: it sets the window offered
+    peer.settimeout(10)
+    peer.connect((httpx.URL(url).host, httpx.URL(url).port or 0))
+    return peer
+
+
+def tools_list(url: str) -> bytes:
+    """A raw `tools/list` request (its answer, every tool's schemas, is some 25 KB)."""
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}'
+    return (
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+def answer_complete(received: bytes) -> bool:
+    head, found, body = received.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    return len(body) >= int(length.split(b":")[1])
+
+
+def test_a_peer_reading_its_answer_slowly_gets_all_of_it() -> None:
+    # The answer outlasts the header timeout in the server's buffer; the header time starts only once it is out.
+    with serving(HttpConfig(port=0, header_timeout=0.5), send_buffer=4096) as url:
+        peer = small_window_peer(url)
+        peer.sendall(tools_list(url))
+        received = b""
+        started = time.monotonic()
+        while not answer_complete(received):
+            time.sleep(0.05)  # about 20 KB a second
+            chunk = peer.recv(1024)
+            if not chunk:
+                break
+            received += chunk
+        took = time.monotonic() - started
+        peer.close()
+    assert answer_complete(received), f"cut off after {len(received)} bytes and {took:.1f} s"
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert took > 1.0, "the answer went out faster than the header timeout: the test shows nothing"
+
+
+def read_until_closed(peer: socket.socket, within: float) -> tuple[bytes, bool]:
+    """Everything `peer` receives, and whether the server closed the connection within `within` seconds."""
+    received = b""
+    peer.settimeout(within)
+    try:
+        while chunk := peer.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        return received, True
+    except TimeoutError:
+        return received, False  # still open
+    return received, True
+
+
+def test_a_peer_reading_a_streamed_answer_steadily_gets_all_of_it() -> None:
+    # An answer in many pieces, made faster than the peer reads it: the buffer rises and falls as the peer reads,
+    # and what counts is that bytes go out, not how many wait.
+    import uvicorn
+
+    from sigma_mcp.transports.peers import guarded_protocol
+
+    chunk, chunks = 4096, 60
+
+    async def streaming(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        for _ in range(chunks):
+            await send({"type": "http.response.body", "body": b"x" * chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    config = uvicorn.Config(streaming, http=guarded_protocol(100, 0.5), log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        peer = small_window_peer(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+        peer.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = 0
+        started = time.monotonic()
+        while received < chunk * chunks:
+            piece = peer.recv(1024)
+            if not piece:
+                break
+            received += len(piece)
+            time.sleep(len(piece) / 120_000)  # about 120 KB a second: the answer takes some 2 s
+        took = time.monotonic() - started
+        peer.close()
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+    assert received >= chunk * chunks, f"cut off after {received} bytes and {took:.1f} s"
+    assert took > 1.0, "the answer went out faster than the header timeout: the test shows nothing"
+
+
+@pytest.mark.parametrize("requests", [1, 6], ids=["one-answer", "six-pipelined"])
+def test_a_peer_that_stops_reading_its_answer_is_cut_off(requests: int) -> None:
+    # Six pipelined requests: the answers block in the server while the peer reads nothing, a request in progress.
+    with serving(HttpConfig(port=0, header_timeout=0.5), send_buffer=4096) as url:
+        peer = small_window_peer(url)
+        peer.sendall(tools_list(url) * requests)
+        time.sleep(4)  # reads nothing: a header timeout with no progress, and the server closes it
+        received, closed = read_until_closed(peer, 2)
+        peer.close()
+    assert closed, "a peer that stopped reading kept its connection"
+    assert received.count(b"HTTP/1.1 200 ") < requests or not answer_complete(received)
 
 
 def test_at_the_connection_limit_the_peer_waiting_longest_makes_room() -> None:

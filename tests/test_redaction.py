@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+from pydantic_core import to_json
 
 from sigma_mcp.logs import configure_logging
-from sigma_mcp.results import RedactingMiddleware
+from sigma_mcp.results import RedactingMiddleware, success_result
 from sigma_mcp.safety.redaction import REDACTED, Redactor
 from tests.conftest import API_KEY, settings_for
 from tests.fake_api import FakeSigmaMind, api_error
@@ -214,6 +216,8 @@ def test_a_value_said_to_be_clean_is_one_the_walk_leaves_alone(secret: str, valu
     planted = [f"\n{secret}\t", f'"{secret[:cut]}\\', secret, {secret: 1}][where]
     redactor = Redactor([secret])
     for candidate in (value, [value, planted], {"k": planted, "v": value}):
+        # The same judgement on JSON already written, as success_result makes it on the bytes fit measured.
+        assert redactor.clean_json(to_json(candidate)) == redactor.clean(candidate)
         if redactor.clean(candidate):
             assert redactor.json(candidate) == redactor._walk(candidate, frozenset()) == candidate
 
@@ -250,3 +254,58 @@ def test_a_secret_json_would_escape_is_never_judged_clean() -> None:
     assert lone.bytes(echoed) == b'{"key": "[REDACTED]"}'
     assert plain.clean(CallToolResult(content=[TextContent(type="text", text="nothing secret")]))
     assert not plain.clean(CallToolResult(content=[TextContent(type="text", text="sk_plain_secret_0123456789abcdef")]))
+
+
+SECRET = "sk_middleware_secret_0123456789abcdef"
+
+
+class _Summary(BaseModel):
+    note: str
+
+
+class _Context:
+    """What the middleware reads of a request's context."""
+
+    method = "tools/call"
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        lambda wire: {**wire, "_meta": {"echo": SECRET}},  # a field the SDK might add
+        lambda wire: {**wire, "content": [{"type": "text", "text": f"not ours: {SECRET}"}]},
+        lambda wire: {**wire, "structuredContent": {"note": SECRET}},
+        lambda wire: {**wire, "isError": True, "content": [*wire["content"], {"type": "text", "text": SECRET}]},
+    ],
+    ids=["added-field", "other-text", "other-structured", "extra-block"],
+)
+async def test_the_middleware_searches_any_tool_result_other_than_the_one_built_and_redacted(changed: Any) -> None:
+    redactor = Redactor([SECRET])
+    middleware = RedactingMiddleware(redactor)
+    summary = _Summary(note="nothing secret")
+    built = success_result(redactor, "nothing secret", summary, "get_batch_run", data=to_json(summary))
+    wire = built.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+    async def answer(_: Any) -> Any:
+        return changed(wire)
+
+    async def same(_: Any) -> Any:
+        return wire
+
+    assert await middleware(_Context(), same) is wire  # ours, unchanged: passed on as it is
+    sent = await middleware(_Context(), answer)
+    assert SECRET not in json.dumps(sent)
+    assert REDACTED in json.dumps(sent)
+
+
+def test_the_middleware_walk_redacts_inside_tuples() -> None:
+    walked = RedactingMiddleware(Redactor([SECRET]))._walk({"pair": (SECRET, 1)})
+    assert walked == {"pair": [REDACTED, 1]}
+
+
+def test_success_result_redacts_a_summary_measured_as_json() -> None:
+    redactor = Redactor([SECRET])
+    summary = _Summary(note=f"echoed {SECRET}")
+    result = success_result(redactor, f"text {SECRET}", summary, "get_batch_run", data=to_json(summary))
+    assert result.structured_content == {"note": f"echoed {REDACTED}"}
+    assert SECRET not in result.model_dump_json()

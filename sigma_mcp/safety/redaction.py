@@ -10,6 +10,7 @@ SigmaMind key and any other credential it sent, in results, errors and log recor
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -101,14 +102,26 @@ class Redactor:
         It searches for what `text` looks for: a short secret itself, a long one's first `FRAGMENT` characters
         (which any run `text` masks starts with). Both appear in the JSON as they are unless they hold a
         character JSON escapes; then, and for a value JSON cannot hold, the answer is False (walk it)."""
-        needles = [secret if secret in self._short else secret[:FRAGMENT] for secret in self._now()]
-        if any(_JSON_ESCAPED.search(needle) for needle in needles):
+        needles = self._needles()
+        if needles is None:
             return False
         try:
             dumped = to_json(value)
         except (TypeError, ValueError, RecursionError):
             return False
-        return not any(needle.encode() in dumped for needle in needles)
+        return not any(needle in dumped for needle in needles)
+
+    def clean_json(self, dumped: builtins.bytes) -> bool:
+        """`clean` of a value already serialised by `pydantic_core.to_json` (its default options)."""
+        needles = self._needles()
+        return needles is not None and not any(needle in dumped for needle in needles)
+
+    def _needles(self) -> list[builtins.bytes] | None:
+        """What `clean` searches the JSON for; None when a secret holds a character JSON escapes."""
+        needles = [secret if secret in self._short else secret[:FRAGMENT] for secret in self._now()]
+        if any(_JSON_ESCAPED.search(needle) for needle in needles):
+            return None
+        return [needle.encode() for needle in needles]
 
     def json(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
         """A JSON-like value with secrets replaced in every string, and in every object key except those in

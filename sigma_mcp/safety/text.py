@@ -14,6 +14,8 @@ _BACKTICKS = re.compile(r"`+")
 
 def clean_block(text: str, limit: int) -> str:
     """Multi-line third-party text: control and invisible characters removed, capped at `limit`."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return cap(text.strip(), limit)  # the usual case: nothing to remove (no control, format or surrogate)
     text = re.sub(_CONTROL_EXCEPT_NEWLINE_TAB, "", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = re.sub(_SURROGATE, "\ufffd", text)
     return cap(text.strip(), limit)

@@ -166,7 +166,7 @@ class SigmaMindClient:
         while True:
             attempt += 1
             started = time.perf_counter()
-            queued = anyio.current_time()
+            queued = anyio.current_time() if self._share is not None else 0.0
             waited: float | None = None
             try:
                 with anyio.CancelScope(deadline=deadline):

@@ -35,7 +35,7 @@ class AgentRef(ApiModel):
 
 class MockVariable(ApiModel):
     variableName: str | None = None
-    value: JsonValue = None
+    value: Any = None  # from parsed JSON: a JSON value already
 
 
 class CasePayload(ApiModel):

@@ -137,23 +137,33 @@ def attempt_records(scan: CaseScan) -> tuple[list[AttemptRecord], list[str]]:
     notes: list[str] = []
     for key, values in scan.record_lists:
         for position, record in enumerate(values):
-            where = f"testCases[{scan.index}].{key}[{position}]"
             if type(record) is not dict:
-                notes.append(f"{where} (not an object)")
+                notes.append(f"testCases[{scan.index}].{key}[{position}] (not an object)")
                 continue
-            for name in ("jobId", "remarks"):
-                if record.get(name) is not None and _text(record[name]) is None:
-                    notes.append(f"{where}.{name} (not text)")
-            for name in ("isSuccessful", "isSuccesful"):
-                if record.get(name) is not None and _boolean(record[name]) is None:
-                    notes.append(f"{where}.{name} (not true or false)")
-            remarks = record.get("remarks")
+            job_id, remarks, verdict = record.get("jobId"), record.get("remarks"), record.get("isSuccessful")
+            usual = type(job_id) is str and (remarks is None or type(remarks) is str) and type(verdict) is bool
+            if not usual or record.get("isSuccesful") is not None:
+                notes += _record_notes(record, f"testCases[{scan.index}].{key}[{position}]")
             records.append(
                 AttemptRecord(
-                    _text(record.get("jobId")), _record_verdict(record), remarks if isinstance(remarks, str) else None
+                    _text(job_id),
+                    verdict if type(verdict) is bool else _verdict(record),
+                    remarks if isinstance(remarks, str) else None,
                 )
             )
     return records, notes
+
+
+def _record_notes(record: dict[str, Any], where: str) -> list[str]:
+    """Notes on an attempt record's values of unexpected types; `where` names the record."""
+    notes = []
+    for name in ("jobId", "remarks"):
+        if record.get(name) is not None and _text(record[name]) is None:
+            notes.append(f"{where}.{name} (not text)")
+    for name in ("isSuccessful", "isSuccesful"):
+        if record.get(name) is not None and _boolean(record[name]) is None:
+            notes.append(f"{where}.{name} (not true or false)")
+    return notes
 
 
 def _record_verdict(record: dict[str, Any]) -> bool | None:

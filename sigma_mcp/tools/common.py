@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -115,8 +116,18 @@ _MOCK_VALUE_JSON = json.JSONEncoder(ensure_ascii=False)
 def _value(value: object, limit: int) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else _MOCK_VALUE_JSON.encode(value)
-    return clean_line(text, limit)
+    return clean_line(value if isinstance(value, str) else _json_scalar(value) or _MOCK_VALUE_JSON.encode(value), limit)
+
+
+def _json_scalar(value: object) -> str | None:
+    """A number or boolean as `json.dumps` writes it, without the encoder; None for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and type(value) is int:
+        return repr(value)
+    if isinstance(value, float) and type(value) is float and math.isfinite(value):
+        return repr(value)
+    return None
 
 
 @dataclass(frozen=True)

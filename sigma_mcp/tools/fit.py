@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic_core import to_json
+
 from sigma_mcp.tools.common import DATA_BUDGET, LINE_LIMIT, TEXT_BUDGET, OutputModel, Source, json_size
 from sigma_mcp.tools.memory import in_one_stretch
 from sigma_mcp.tools.spec import Answer
@@ -55,8 +57,9 @@ def fit(
         size = most
         while True:
             summary = form(size)
-            if _fits(summary, text := render(summary)):
-                return Answer(summary, text)
+            text = render(summary)
+            if len(text.encode()) <= TEXT_BUDGET and len(data := to_json(summary)) <= DATA_BUDGET:
+                return Answer(summary, text, data)
             candidates.append(summary)
             shown = count(summary)
             if size <= floor or shown <= floor:
@@ -64,7 +67,7 @@ def fit(
             size = max(floor, min(size, shown) * 3 // 4)
     summary = _shortened(min(candidates, key=json_size))
     text = render(summary)
-    return Answer(summary, text if len(text.encode()) <= TEXT_BUDGET else cut_text(text))
+    return Answer(summary, text if len(text.encode()) <= TEXT_BUDGET else cut_text(text), to_json(summary))
 
 
 def _shortened(summary: S) -> S:
@@ -89,10 +92,6 @@ def _strings(node: Any) -> Iterator[tuple[Any, Any, str]]:
             yield node, key, value
         else:
             yield from _strings(value)
-
-
-def _fits(summary: OutputModel, text: str) -> bool:
-    return len(text.encode()) <= TEXT_BUDGET and json_size(summary) <= DATA_BUDGET
 
 
 def cut_text(text: str, budget: int = TEXT_BUDGET) -> str:

@@ -10,7 +10,7 @@ schemas are shipped as JSON); the HTTP client and the rendering are imported by 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class Answer(Generic[S]):
 
     summary: S
     text: str
+    data: bytes = field(default=b"", repr=False, compare=False)
+    """The summary as compact JSON (`pydantic_core.to_json`), as it was measured; empty when not measured."""
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,21 @@ uvicorn bounds a request's header size (`h11_max_incomplete_event_size`) and the
 (`timeout_keep_alive`), but not the time a request's headers take to arrive: a peer that sends one header byte
 every few seconds (slow-loris) holds its connection, and its file descriptor, for ever. Enough of them exhaust
 the process's descriptors, and then nobody else can connect. `guarded_protocol` is uvicorn's own h11 protocol
-with two more bounds:
+with more bounds:
 
 - **Header time.** A connection's request headers must arrive within `HEADER_TIMEOUT` seconds of its opening (or
-  of its previous answer, on a kept-alive connection); otherwise it is closed.
+  of its previous answer, on a kept-alive connection); otherwise it is closed, within a quarter of that (at most
+  a second) more: one timer looks at every connection, rather than one timer per request.
+- **Reading answers.** A peer must read some of its answer every `HEADER_TIMEOUT` seconds (nginx's
+  `send_timeout`): one that reads, however slowly, gets all of it; one that has stopped is closed, whether the
+  answer is complete, closing the connection, or held up in a pipelined request. What counts is bytes written
+  out to the peer (what uvicorn handed the transport, less what still waits in its buffer), not how many wait.
+  A request still being answered with nothing left to send (a long call) is never cut off here.
 - **Connections.** At most `max_connections` are open at once, never more than the descriptor limit leaves
   room for (`connection_limit`). When a new connection would exceed it, the connection that has waited longest
   for its request headers is closed to make room — a peer that is actually sending a request gets in at once,
-  however many slow ones are waiting — and the new one is refused only when every open connection has a
-  request in progress.
+  however many slow ones are waiting — or else the one whose peer has been reading an answer longest; the new
+  one is refused only when every open connection has a request in progress.
 
 `AcceptErrors` keeps the event loop's "out of system resource" complaints, one per failed accept, to one log
 line per interval.
@@ -90,22 +96,61 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
         f"At the limit of {max_connections} connections, every one with a request in progress: refused new ones"
     )
     slow = Pressure(f"Closed connections whose request headers took longer than {header_timeout:g} s")
+    stalled = Pressure(f"Closed connections whose peer read none of its answer for {header_timeout:g} s")
     # Counted here, not from uvicorn's own set: a closed transport stays in that until the loop's next pass, and
     # an accept burst makes dozens of connections in one pass.
     live: set[Guarded] = set()
-    waiting: dict[Guarded, None] = {}  # the connections waiting for request headers, longest-waiting first
+    watched: dict[Guarded, float] = {}
+    """Every open connection, with when its current wait began (loop time), longest-waiting first: for request
+    headers, for its request to be answered, or for its peer to read the answer."""
+    sweeping: list[asyncio.TimerHandle] = []
+    every = min(1.0, header_timeout / 4)
+
+    def sweep() -> None:
+        """Look at the connections that have waited `header_timeout`: one timer for all of them, a few times a
+        header timeout, rather than one per request."""
+        sweeping.clear()
+        loop = asyncio.get_running_loop()
+        due = loop.time() - header_timeout
+        expired = []
+        for connection, since in watched.items():
+            if since > due:
+                break
+            expired.append(connection)
+        for connection in expired:
+            verdict = connection._progress()
+            if verdict is None:
+                slow.happened()
+                connection._close()
+            elif verdict:
+                connection._watch()
+            else:
+                stalled.happened()
+                connection._close()
+        if watched and not sweeping:
+            sweeping.append(loop.call_later(every, sweep))
 
     class Guarded(H11Protocol):
-        _timer: asyncio.TimerHandle | None = None
+        _written = 0
+        """Bytes of answers handed to the transport so far."""
+        _sent = 0
+        """Of those, the bytes written out to the peer when its current wait began (`_progress`)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            write = transport.write
+
+            def counted(data: bytes | bytearray | memoryview) -> None:
+                self._written += len(data)
+                write(data)
+
+            transport.write = counted  # type: ignore[method-assign]  # uvicorn writes answers with this alone
             live.add(self)
             if len(live) > max_connections and not self._make_room():
                 refused.happened()
                 self._close()
                 return
-            self._wait_for_headers()
+            self._watch()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._forget()
@@ -113,53 +158,58 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if not self.transport.is_closing():
-                self._wait_for_headers()
+            self._watch()  # closing too: a peer must still read what is left of the answer
 
-        def _wait_for_headers(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-            waiting.pop(self, None)
-            waiting[self] = None
-            self._timer = self.loop.call_later(header_timeout, self._headers_due)
+        def _watch(self) -> None:
+            """Start the current wait now."""
+            self._sent = self._written - self.transport.get_write_buffer_size()
+            watched.pop(self, None)
+            watched[self] = self.loop.time()
+            if not sweeping:
+                sweeping.append(self.loop.call_later(every, sweep))
+
+        def _progress(self) -> bool | None:
+            """After a header timeout's wait: True when the connection is still busy and moving (its request is
+            being answered, or its peer has read some of the answer since), False when its peer has stopped
+            reading, None when it is idle or its headers are late."""
+            unsent = self.transport.get_write_buffer_size()
+            if unsent:
+                return self._written - unsent > self._sent
+            return True if self._in_request() else None
 
         def _in_request(self) -> bool:
             return self.cycle is not None and not self.cycle.response_complete
 
-        def _headers_due(self) -> None:
-            self._timer = None
-            if self._in_request():
-                waiting.pop(self, None)  # on_response_complete starts the next wait
-                return
-            slow.happened()
-            self._close()
-
         def _forget(self) -> None:
             live.discard(self)
-            waiting.pop(self, None)
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            watched.pop(self, None)
 
         def _close(self) -> None:
             self._forget()
             self.transport.abort()
 
         def _make_room(self) -> bool:
-            """Close the connection waiting longest for its headers, if there is one (not this one)."""
-            oldest, started = None, []
-            for other in waiting:
-                if other._in_request():
-                    started.append(other)  # back in `waiting` when its answer is complete
-                elif other is not self:
+            """Close the connection waiting longest for its request headers, if there is one (not this one);
+            else the one whose peer has been reading its answer longest. A request being answered is never
+            closed."""
+            oldest, reading, busy = None, None, []
+            for other in watched:
+                if other is self:
+                    continue
+                if other.transport.get_write_buffer_size():
+                    reading = reading or other
+                elif other._in_request():
+                    busy.append(other)
+                else:
                     oldest = other
                     break
-            for other in started:
-                del waiting[other]
-            if oldest is None:
+            for other in busy:
+                other._watch()  # to the back, not looked at again here; a request being answered is renewed anyway
+            victim = oldest or reading
+            if victim is None:
                 return False
             evicted.happened()
-            oldest._close()
+            victim._close()
             return True
 
     return Guarded

@@ -3,7 +3,6 @@ the counts, fields the API left out, and the verdict line."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from sigma_mcp.safety.text import percent
@@ -70,9 +69,12 @@ def missing_fields(run: BatchRunPayload, agent: AgentRef, cases: Sequence[CaseSc
         missing.append("agent")
     else:
         missing.extend(f"agent.{name}" for name in _AGENT_FIELDS if getattr(agent, name) is None)
-    absent = Counter(name for case in cases for name in case.missing)
+    absent: dict[str, int] = {}
+    for case in cases:
+        for name in case.missing:
+            absent[name] = absent.get(name, 0) + 1
     for name in CHECKED_FIELDS:
-        if absent[name]:
+        if absent.get(name):
             missing.append(f"testCases[].{name} (in {absent[name]} of {len(cases)} test cases)")
     return missing
 
