@@ -16,7 +16,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ErrorData, TextContent
 from pydantic import BaseModel
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.tools.schemas import schema_keys
@@ -52,17 +52,15 @@ def success_result(
     """Markdown for the model plus, if `structured`, the summary as `structuredContent` (`tool` names its
     output schema). Each is a whole answer: some clients hand the model only one of them.
 
-    `data`, when given, is the summary as `pydantic_core.to_json` wrote it (`Answer.data`): read back rather
-    than dumped again, and searched for secrets as it is."""
+    `data` is the summary as `pydantic_core.to_json` writes it, when the caller has it already (`Answer.data`):
+    the structured content is read back from it and searched for secrets as it is."""
     block = TextContent(type="text", text=redactor.text(text))
     if not structured:
         return _built_here(CallToolResult(content=[block]))
-    if data:
-        values = from_json(data)
-        if not redactor.clean_json(data):
-            values = redactor.json(values, keep=schema_keys(tool))
-    else:
-        values = redactor.json(summary.model_dump(mode="json"), keep=schema_keys(tool))
+    data = data or to_json(summary)
+    values = from_json(data)
+    if not redactor.clean_json(data):
+        values = redactor.json(values, keep=schema_keys(tool))
     return _built_here(CallToolResult(content=[block], structured_content=values))
 
 

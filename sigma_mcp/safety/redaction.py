@@ -102,14 +102,11 @@ class Redactor:
         It searches for what `text` looks for: a short secret itself, a long one's first `FRAGMENT` characters
         (which any run `text` masks starts with). Both appear in the JSON as they are unless they hold a
         character JSON escapes; then, and for a value JSON cannot hold, the answer is False (walk it)."""
-        needles = self._needles()
-        if needles is None:
-            return False
         try:
             dumped = to_json(value)
         except (TypeError, ValueError, RecursionError):
             return False
-        return not any(needle in dumped for needle in needles)
+        return self.clean_json(dumped)
 
     def clean_json(self, dumped: builtins.bytes) -> bool:
         """`clean` of a value already serialised by `pydantic_core.to_json` (its default options)."""

@@ -29,6 +29,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sigma_mcp.safety.keys import REQUEST_KEY_HEADER, request_key
+from sigma_mcp.transports.waits import Waits
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,9 +72,8 @@ class Gate:
         self._body_timeout = body_timeout
         self._calls: set[_Stop] = set()
         """The calls being handled, for `drain` to stop."""
-        self._reading: dict[_Stop, float] = {}
-        """The requests whose body is being read, each with when it is due (loop time), soonest first."""
-        self._sweep: asyncio.TimerHandle | None = None
+        self._reading: Waits[_Stop] = Waits(body_timeout, lambda stop: stop.now(TOO_SLOW))
+        """The requests whose body is being read."""
         self.draining = False
 
     def drain(self) -> None:
@@ -82,29 +82,6 @@ class Gate:
         self.draining = True
         for call in list(self._calls):
             call.after(self._drain_grace, DRAINED)
-
-    def _expect_body(self, stop: _Stop) -> None:
-        """`stop` the request if its body has not arrived `body_timeout` seconds from now (within a quarter of that
-        more, at most a second: one timer for every body being read, rather than one per request)."""
-        loop = asyncio.get_running_loop()
-        self._reading[stop] = loop.time() + self._body_timeout
-        if self._sweep is None:
-            self._sweep = loop.call_later(min(1.0, self._body_timeout / 4), self._stop_late_bodies)
-
-    def _stop_late_bodies(self) -> None:
-        self._sweep = None
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        late = []
-        for stop, due in self._reading.items():
-            if due > now:
-                break
-            late.append(stop)
-        for stop in late:
-            del self._reading[stop]
-            stop.now(TOO_SLOW)
-        if self._reading:
-            self._sweep = loop.call_later(min(1.0, self._body_timeout / 4), self._stop_late_bodies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -179,7 +156,7 @@ class Gate:
             await respond(send, 405, {"error": "method_not_allowed", "message": message}, [(b"allow", "POST")])
             return
         stop = _Stop()
-        self._expect_body(stop)
+        self._reading.start(stop)  # stopped if its body is still not read `body_timeout` seconds from now
         body = await _read_body(scope, receive, send, self._body_timeout, stop, self._reading)
         if body is None:
             return
@@ -264,27 +241,23 @@ class _Stop:
             self._task.uncancel()
         return True
 
-    def clear(self) -> None:
-        """Cancel the timers set so far."""
+    def end(self) -> None:
+        """The request is no longer ours to stop: its timers are cancelled."""
+        self._ended = True
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
 
-    def end(self) -> None:
-        """The request is no longer ours to stop."""
-        self._ended = True
-        self.clear()
-
 
 async def _read_body(
-    scope: Scope, receive: Receive, send: Send, seconds: float, stop: _Stop, reading: dict[_Stop, float]
+    scope: Scope, receive: Receive, send: Send, seconds: float, stop: _Stop, reading: Waits[_Stop]
 ) -> bytes | None:
     """The request's body, or None once it has been answered with why it was refused. `stop` is in `reading` (the
     gate's requests to stop if their body is late) until the body is read or refused."""
     declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
     too_large = f"An MCP request to sigma-mcp is at most {MAX_BODY:,} bytes."
     if declared.isdigit() and int(declared) > MAX_BODY:
-        reading.pop(stop, None)
+        reading.stop(stop)
         await respond(send, 413, {"error": "payload_too_large", "message": too_large}, [(b"connection", "close")])
         return None
     chunks: list[bytes] = []
@@ -305,7 +278,7 @@ async def _read_body(
         if not stop.caught():
             raise
     finally:
-        reading.pop(stop, None)
+        reading.stop(stop)
     if size > MAX_BODY:
         await respond(send, 413, {"error": "payload_too_large", "message": too_large}, [(b"connection", "close")])
     else:

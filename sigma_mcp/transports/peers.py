@@ -33,6 +33,8 @@ import time
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from sigma_mcp.transports.waits import Waits
+
 logger = logging.getLogger("sigma_mcp.http")
 
 HEADER_TIMEOUT = 10.0
@@ -100,35 +102,19 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
     # Counted here, not from uvicorn's own set: a closed transport stays in that until the loop's next pass, and
     # an accept burst makes dozens of connections in one pass.
     live: set[Guarded] = set()
-    watched: dict[Guarded, float] = {}
-    """Every open connection, with when its current wait began (loop time), longest-waiting first: for request
-    headers, for its request to be answered, or for its peer to read the answer."""
-    sweeping: list[asyncio.TimerHandle] = []
-    every = min(1.0, header_timeout / 4)
 
-    def sweep() -> None:
-        """Look at the connections that have waited `header_timeout`: one timer for all of them, a few times a
-        header timeout, rather than one per request."""
-        sweeping.clear()
-        loop = asyncio.get_running_loop()
-        due = loop.time() - header_timeout
-        expired = []
-        for connection, since in watched.items():
-            if since > due:
-                break
-            expired.append(connection)
-        for connection in expired:
-            verdict = connection._progress()
-            if verdict is None:
-                slow.happened()
-                connection._close()
-            elif verdict:
-                connection._watch()
-            else:
-                stalled.happened()
-                connection._close()
-        if watched and not sweeping:
-            sweeping.append(loop.call_later(every, sweep))
+    def waited(connection: Guarded) -> None:
+        """A connection has waited `header_timeout`: for its request headers, for its request to be answered,
+        or for its peer to read the answer."""
+        verdict = connection._progress()
+        if verdict:
+            connection._watch()
+            return
+        (slow if verdict is None else stalled).happened()
+        connection._close()
+
+    watched: Waits[Guarded] = Waits(header_timeout, waited)
+    """Every open connection, in its current wait."""
 
     class Guarded(H11Protocol):
         _written = 0
@@ -163,10 +149,7 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
         def _watch(self) -> None:
             """Start the current wait now."""
             self._sent = self._written - self.transport.get_write_buffer_size()
-            watched.pop(self, None)
-            watched[self] = self.loop.time()
-            if not sweeping:
-                sweeping.append(self.loop.call_later(every, sweep))
+            watched.start(self)
 
         def _progress(self) -> bool | None:
             """After a header timeout's wait: True when the connection is still busy and moving (its request is
@@ -182,7 +165,7 @@ def guarded_protocol(max_connections: int, header_timeout: float = HEADER_TIMEOU
 
         def _forget(self) -> None:
             live.discard(self)
-            watched.pop(self, None)
+            watched.stop(self)
 
         def _close(self) -> None:
             self._forget()

@@ -48,7 +48,7 @@ class Rendered:
 
     def body(self, tc: CaseSummary) -> str | None:
         kept = self._bodies.get(id(tc))
-        return kept[1] if kept is not None and kept[0] is tc else None
+        return None if kept is None else kept[1]
 
     def render(self, summary: BatchRunSummary) -> str:
         return render_batch_run(summary, self)
