@@ -262,6 +262,9 @@ def run(quick: bool, repetitions: int, instructions: bool = False) -> dict[str, 
     upstream, url = start_upstream(batches)
     env = {**os.environ, "SIGMAMIND_API_KEY": KEY, "SIGMAMIND_BASE_URL": url, "SIGMAMIND_LOG_LEVEL": "WARNING"}
     env.pop("SIGMAMIND_DEMO", None)
+    # Every call measured here does the whole work: the cache of batch runs would answer the repeated calls from
+    # memory (bench/paging.py measures it).
+    env["SIGMA_MCP_CACHE_MB"] = "0"
     minimal = [sys.executable, str(ROOT / "bench" / "minimal_server.py")]
     report: dict[str, Any] = {"quick": quick, "large_batch": large}
     try:

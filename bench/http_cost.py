@@ -151,7 +151,8 @@ def run(quick: bool) -> dict[str, Any]:
     servers = {
         "ours": Served(
             [*sigma_mcp_command(), "--transport", "http", "--port", "0"],
-            {**base, "SIGMAMIND_API_KEY": KEY, "SIGMAMIND_BASE_URL": upstream_url},
+            # The cache of batch runs off: each call does the whole work the reference does (GET, parse, answer).
+            {**base, "SIGMAMIND_API_KEY": KEY, "SIGMAMIND_BASE_URL": upstream_url, "SIGMA_MCP_CACHE_MB": "0"},
             url_on_stderr=True,
         ),
         "reference": Served(

@@ -173,7 +173,8 @@ def run_fair_share(quick: bool) -> dict[str, Any]:
     results: dict[str, Any] = {"hold_s": hold}
     try:
         for name, share in (("share", None), ("no_share", "10")):
-            env = {"SIGMAMIND_BASE_URL": upstream_url, "SIGMAMIND_TIMEOUT": "60"}
+            # The cache off: every call goes upstream, where the share applies.
+            env = {"SIGMAMIND_BASE_URL": upstream_url, "SIGMAMIND_TIMEOUT": "60", "SIGMA_MCP_CACHE_MB": "0"}
             if share is not None:
                 env["SIGMA_MCP_PER_USER_CONCURRENCY"] = share
             server = Server(env)

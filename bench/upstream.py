@@ -25,7 +25,14 @@ from tests.factories import make_batch_run, make_test_run
 from tests.fake_api import FakeSigmaMind, Reply, Seen, api_error
 
 AGENT_ID = "agent_D5D0p7TUs66TTAEAx"
-SIZES = {"batch_1": 1, "batch_100": 100, "batch_10000": 10_000}
+SIZES = {
+    "batch_1": 1,
+    "batch_100": 100,
+    "batch_10000": 10_000,
+    "batch_100_base": 100,
+    "batch_10000_base": 10_000,
+}
+"""Test cases per batch run; the `_base` ones are earlier runs of the same test cases (for compare_batch_runs)."""
 SLOW_DELAY = 5.0
 """Seconds `batch_slow` waits before answering."""
 TEST_RUN_ID = "job_000000_0"
@@ -51,8 +58,13 @@ FAULTS = tuple(faults())
 
 
 def bodies(sizes: dict[str, int]) -> dict[str, bytes]:
+    # The judge's remarks in many wordings per cause (about 3,000 failed attempts in the 10,000-test-case one).
     return {
-        batch_id: json.dumps(make_batch_run(count, batch_id=batch_id, records_key="testRuns")).encode()
+        batch_id: json.dumps(
+            make_batch_run(
+                count, batch_id=batch_id, records_key="testRuns", varied=True, seed=8 if "_base" in batch_id else 7
+            )
+        ).encode()
         for batch_id, count in sizes.items()
     }
 

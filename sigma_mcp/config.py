@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from sigma_mcp.safety.ids import ID_SHAPE, id_problem
 from sigma_mcp.safety.keys import REQUEST_KEY_HEADER, current_request_key, is_quoted, placeholder_problem
 from sigma_mcp.safety.redaction import SHORT_SECRET
 from sigma_mcp.sigmamind.errors import ConfigurationError
+from sigma_mcp.tools.spec import AGENT_ID_EXAMPLE
 
 DEFAULT_BASE_URL = "https://api.sigmamind.ai"
 DEFAULT_TIMEOUT = 30.0
@@ -30,6 +32,10 @@ LOG_LEVEL_VAR = "SIGMAMIND_LOG_LEVEL"
 DEMO_VAR = "SIGMAMIND_DEMO"
 MAX_RESPONSE_VAR = "SIGMAMIND_MAX_RESPONSE_MB"
 STRUCTURED_VAR = "SIGMA_MCP_STRUCTURED"
+AGENT_ID_VAR = "SIGMAMIND_AGENT_ID"
+CACHE_VAR = "SIGMA_MCP_CACHE_MB"
+DEFAULT_CACHE_MB = 32.0
+"""Room for three batch runs of 10,000 test cases (about 10.6 MB of JSON each)."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -68,6 +74,11 @@ class Settings:
     """Without a key of its own, take each request's key from its X-SigmaMind-Api-Key header (HTTP)."""
     per_user_concurrency: int | None = None
     """Requests in flight upstream per user's own key (HTTP; `sigmamind.share`); None: no per-user bound."""
+    default_agent_id: str | None = None
+    """The agent of every call that names none (SIGMAMIND_AGENT_ID), checked as an id argument is; None: each call
+    names its agent. Read it through `agent_default`, which reports the variable's problem."""
+    cache_bytes: int = int(DEFAULT_CACHE_MB * 1_000_000)
+    """Batch runs kept for the next call, in bytes of the answers they were read from (`sigmamind.cache`); 0: none."""
     problems: tuple[str, ...] = ()
     """Configuration errors that make every API call fail until they are fixed."""
     notices: tuple[str, ...] = ()
@@ -78,7 +89,7 @@ class Settings:
         return (
             f"Settings(api_key={key}, base_url={self.base_url!r}, timeout={self.timeout!r}, "
             f"log_level={self.log_level!r}, demo={self.demo!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"structured={self.structured!r}, problems={self.problems!r})"
+            f"structured={self.structured!r}, default_agent_id={self.default_agent_id!r}, problems={self.problems!r})"
         )
 
     @classmethod
@@ -125,6 +136,14 @@ class Settings:
         if size_problem:
             problems.append(size_problem)
 
+        cache_mb, cache_problem = _positive(env.get(CACHE_VAR), CACHE_VAR, DEFAULT_CACHE_MB, "megabytes", zero=True)
+        if cache_problem:
+            problems.append(cache_problem)
+
+        default_agent_id, agent_problem = parse_agent_id(env.get(AGENT_ID_VAR))
+        if agent_problem:
+            problems.append(agent_problem)
+
         raw_level = (env.get(LOG_LEVEL_VAR) or "").strip().upper()
         log_level = raw_level if raw_level in LOG_LEVELS else DEFAULT_LOG_LEVEL
         if raw_level and raw_level not in LOG_LEVELS:
@@ -149,9 +168,19 @@ class Settings:
             demo=demo,
             max_response_bytes=int(max_mb * 1_000_000),
             structured=structured,
+            default_agent_id=default_agent_id,
+            cache_bytes=int(cache_mb * 1_000_000),
             problems=tuple(problems),
             notices=tuple(notices),
         )
+
+    def agent_default(self) -> str | None:
+        """The agent a call that names none is about (SIGMAMIND_AGENT_ID), or None; `ConfigurationError` when the
+        variable is set but is not an agent id, in demo mode too."""
+        agent_problems = [problem for problem in self.problems if problem.startswith(AGENT_ID_VAR)]
+        if agent_problems:
+            raise ConfigurationError(" ".join(agent_problems))
+        return self.default_agent_id
 
     def check_ready(self) -> None:
         """Raise `ConfigurationError` unless an API call can be made with these settings."""
@@ -172,6 +201,23 @@ class Settings:
         if key.problem is not None or key.value is None:
             raise ConfigurationError(key.problem or MISSING_REQUEST_KEY_MESSAGE)
         return key.value, True
+
+
+def parse_agent_id(raw: str | None) -> tuple[str | None, str | None]:
+    """The default agent id (None when unset or refused) and, if it is refused, why: it is checked as an agentId
+    argument is, since it goes into the same URLs."""
+    if raw is None or not raw.strip():
+        return None, None
+    text = raw.strip()
+    problem = id_problem(text)
+    if problem is None:
+        return text, None
+    shown = ascii(text if len(text) <= 40 else text[:40] + "…")
+    return None, (
+        f"{AGENT_ID_VAR}={shown} is not an agent id: {problem}. An id is {ID_SHAPE}. Set it to the id shown on "
+        f"the agent's page in the SigmaMind dashboard, for example {AGENT_ID_EXAMPLE}, or unset it (then every call "
+        "names its agent), and restart the server."
+    )
 
 
 def parse_base_url(raw: str | None) -> tuple[str, str | None]:
@@ -214,17 +260,18 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _positive(raw: str | None, name: str, default: float, unit: str) -> tuple[float, str | None]:
-    """A positive number from the environment, or the default and why `raw` was refused."""
+def _positive(raw: str | None, name: str, default: float, unit: str, *, zero: bool = False) -> tuple[float, str | None]:
+    """A positive number (or 0, with `zero`) from the environment, or the default and why `raw` was refused."""
     if raw is None or not raw.strip():
         return default, None
     try:
         value = float(raw.strip())
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
         return default, (
-            f"{name}={raw.strip()[:40]!r} is not a positive number of {unit}; "
+            f"{name}={raw.strip()[:40]!r} is not a {'number' if zero else 'positive number'} of {unit}"
+            f"{' (0 or more)' if zero else ''}; "
             f"set it to a number such as {default:g}, or unset it."
         )
     return value, None

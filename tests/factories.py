@@ -13,10 +13,37 @@ REMARKS = [
     "The agent offered a transfer only after four turns; the criteria require it within two.",
     "The agent did not confirm the appointment slot back to the caller.",
 ]
+VARIED_REMARKS = [
+    (
+        "The agent asked for the order number again at turn {turn} although {name} had already given it.",
+        "Agent requested the order number a second time (turn {turn}) after {name} provided it.",
+        "At turn {turn} the agent asked {name} for the order number twice, which the success criteria forbid.",
+    ),
+    (
+        "The agent never stated the refund timeline of 5-7 business days.",
+        "{name} was not told how long the refund takes; the criteria require the 5-7 business day timeline.",
+        "Refund timeline missing: the agent did not say that refunds take 5-7 business days (turn {turn}).",
+    ),
+    (
+        "The agent offered a transfer only after {turn} turns; the criteria require it within two.",
+        "Transfer to a human came too late (turn {turn}) although {name} asked for one at once.",
+    ),
+    (
+        "The agent did not confirm the appointment slot back to {name}.",
+        "Agent booked the slot but never read the time back to the caller (turn {turn}).",
+    ),
+]
+"""Causes of failure, each in the wordings of a judge that writes a different sentence every time."""
+NAMES = ("Priya", "Sam", "Lena", "Omar", "Ava", "Noah")
 
 
 def make_test_case(
-    number: int, *, attempts: int = 3, failed: int | None = None, records_key: str | None = None
+    number: int,
+    *,
+    attempts: int = 3,
+    failed: int | None = None,
+    records_key: str | None = None,
+    varied: bool = False,
 ) -> dict[str, Any]:
     """One test case like the API's; with `records_key`, per-attempt results under that key."""
     body: dict[str, Any] = {
@@ -46,11 +73,19 @@ def make_test_case(
             {
                 "jobId": f"job_{number:06d}_{attempt}",
                 "isSuccessful": attempt >= failures,
-                "remarks": REMARKS[(number + attempt) % len(REMARKS)] if attempt < failures else "All criteria met.",
+                "remarks": _remarks(number, attempt, varied) if attempt < failures else "All criteria met.",
             }
             for attempt in range(attempts)
         ]
     return body
+
+
+def _remarks(number: int, attempt: int, varied: bool) -> str:
+    if not varied:
+        return REMARKS[(number + attempt) % len(REMARKS)]
+    wordings = VARIED_REMARKS[(number + attempt) % len(VARIED_REMARKS)]
+    template = wordings[(number // 7 + attempt) % len(wordings)]
+    return template.format(turn=2 + (number + attempt) % 9, name=NAMES[number % len(NAMES)])
 
 
 def make_batch_run(
@@ -61,6 +96,7 @@ def make_batch_run(
     records_key: str | None = None,
     failure_rate: float = 0.1,
     seed: int = 7,
+    varied: bool = False,
 ) -> dict[str, Any]:
     """A batch run with `test_cases` test cases; counts match the per-attempt results when present."""
     rng = random.Random(seed)
@@ -69,7 +105,7 @@ def make_batch_run(
     for number in range(test_cases):
         failed = sum(1 for _ in range(attempts) if rng.random() < failure_rate)
         failed_total += failed
-        cases.append(make_test_case(number, attempts=attempts, failed=failed, records_key=records_key))
+        cases.append(make_test_case(number, attempts=attempts, failed=failed, records_key=records_key, varied=varied))
     total = test_cases * attempts
     return {
         "batchId": batch_id,

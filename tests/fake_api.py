@@ -86,6 +86,7 @@ class FakeSigmaMind:
         self.batch_runs: dict[tuple[str, str], Any] = {}
         self.test_runs: dict[tuple[str, str, str], Any] = {}
         self.pages: dict[str, Any] = {}
+        self.listings: dict[tuple[str, str], tuple[list[Any], bool]] = {}
         self.handler: Handler = self._default
         self._lock = threading.Lock()
         fake = self
@@ -124,6 +125,37 @@ class FakeSigmaMind:
     def add_test_run(self, body: Any, *, job_id: str, batch_id: str, agent_id: str) -> None:
         self.test_runs[(job_id, batch_id, agent_id)] = body
 
+    def add_test_run_listing(self, runs: list[Any], *, batch_id: str, agent_id: str, envelope: bool = True) -> None:
+        """Serve `GET /v1/test-runs?batchId=&agentId=&page=&size=`: pages of `runs`, in the List Batch Runs envelope
+        or (`envelope=False`) as bare arrays."""
+        self.listings[(batch_id, agent_id)] = (runs, envelope)
+
+    def batch_run_requests(self) -> list[Seen]:
+        """The requests for one batch run (not the listings of batch runs or of their attempts)."""
+        return [seen for seen in self.requests if seen.path.startswith("/v1/batch-runs/")]
+
+    def listing_requests(self) -> list[Seen]:
+        return [seen for seen in self.requests if seen.path == "/v1/test-runs"]
+
+    def _listing_page(self, seen: Seen, runs: list[Any], envelope: bool) -> Reply:
+        page = int((seen.query.get("page") or ["0"])[0])
+        size = int((seen.query.get("size") or ["20"])[0])
+        items = runs[page * size : (page + 1) * size]
+        if not envelope:
+            return Reply.json(items)
+        pages = (len(runs) + size - 1) // size
+        return Reply.json(
+            {
+                "data": items,
+                "page": page,
+                "size": size,
+                "totalCount": len(runs),
+                "totalPages": pages,
+                "hasNext": page + 1 < pages,
+                "hasPrevious": page > 0,
+            }
+        )
+
     def _default(self, seen: Seen) -> Reply:
         parts = seen.path.strip("/").split("/")
 
@@ -135,6 +167,10 @@ class FakeSigmaMind:
             body = self.pages.get(query("agentId"))
         elif len(parts) == 3 and parts[:2] == ["v1", "batch-runs"]:
             body = self.batch_runs.get((parts[2], query("agentId")))
+        elif parts == ["v1", "test-runs"]:
+            listing = self.listings.get((query("batchId"), query("agentId")))
+            if listing is not None:
+                return self._listing_page(seen, *listing)
         elif len(parts) == 3 and parts[:2] == ["v1", "test-runs"]:
             body = self.test_runs.get((parts[2], query("batchId"), query("agentId")))
         if body is None:

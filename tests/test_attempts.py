@@ -14,6 +14,13 @@ from tests.test_server import AGENT, text_of
 from tests.test_summary import summarize
 
 ASKED_TWICE = "The agent asked for the order number twice."
+_TOPIC_WORDS = (
+    "invoice jacket kettle ladder mirror napkin orchard pillow quartz ribbon saddle tunnel umbrella violin walnut "
+    "yogurt zipper anchor bucket candle dolphin engine falcon garlic harbor island jungle lantern magnet noodle "
+    "oyster pepper quiver rocket salmon tomato velvet wagon yacht zebra"
+)
+TOPICS = _TOPIC_WORDS.split()
+"""Forty things that share no word, for remarks about forty different problems."""
 
 
 def attempt(
@@ -103,7 +110,8 @@ def test_malformed_records_are_tolerated() -> None:
 
 
 def test_many_distinct_remarks_are_bounded() -> None:
-    records = [attempt(f"job_{n}", False, f"Reason number {n}.") for n in range(40)]
+    # Forty different problems (numbers alone would be details of one): each its own group.
+    records = [attempt(f"job_{n}", False, f"Never mentioned the {word}.") for n, word in enumerate(TOPICS)]
     summary = summarize(batch_with(case(1, "testRuns", records), passed=0, failed=40))
     results = summary.testCases[0].results
     assert results is not None

@@ -209,7 +209,12 @@ def test_failed_attempts_are_grouped_by_remarks_with_their_job_ids() -> None:
 
 
 def test_the_largest_groups_of_remarks_come_first_and_the_rest_are_counted() -> None:
-    records = [r for g in range(1, 8) for r in failed(*(f"job_{g}_{n}" for n in range(g)), remarks=f"Reason {g}.")]
+    reasons = ["refund", "address", "greeting", "payment", "policy", "hours", "warranty"]
+    records = [
+        r
+        for g in range(1, 8)
+        for r in failed(*(f"job_{g}_{n}" for n in range(g)), remarks=f"Never mentioned the {reasons[g - 1]}.")
+    ]
     (case,) = summarize(tc(1, records=records), counts=(0, 28, 28)).testCases
     assert case.results is not None
     assert [g.count for g in case.results.failureRemarks] == [7, 6, 5, 4, 3]

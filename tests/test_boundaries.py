@@ -130,7 +130,9 @@ def assert_no_key(where: str, written: str) -> None:
 
 def test_an_echoed_key_is_redacted_in_text_structured_content_and_logs(api: FakeSigmaMind) -> None:
     current = echo_everything(api)
-    env = clean_env(SIGMAMIND_API_KEY=KEY, SIGMAMIND_BASE_URL=api.url, SIGMAMIND_LOG_LEVEL="DEBUG")
+    env = clean_env(
+        SIGMAMIND_API_KEY=KEY, SIGMAMIND_BASE_URL=api.url, SIGMAMIND_LOG_LEVEL="DEBUG", SIGMA_MCP_CACHE_MB="0"
+    )  # each call answered by its own reply
     results = []
     with RawSession(env) as session:
         session.initialize()
@@ -715,8 +717,8 @@ async def test_counts_of_a_test_case_equal_the_records_its_remarks_list(api: Fak
     assert "testCases[1].testRuns[6].isSuccessful (not true or false)" in ignored
     # The same in the text.
     text = text_of(result)
-    assert "Results: 3 of 10 attempts passed, 7 failed, 3 without a verdict yet." in text
-    assert "Results: 1 of 2 attempts passed, 1 failed." in text
+    assert "Results: 3 of 10 attempts passed, 7 failed, 3 without a verdict yet — flaky: the same test both " in text
+    assert "Results: 1 of 2 attempts passed, 1 failed — flaky: the same test both passed and failed." in text
     assert f"Failed 3 times (`job_a`, `job_a` and 1 more), judge's remarks:\n```text\n{R1}\n```" in text
     assert f"Failed 2 times (`job_b`, `job_c`), judge's remarks:\n```text\n{R2}\n```" in text
     assert f"Failed 2 times (`job_d`, `job_k`), judge's remarks:\n```text\n{R3}\n```" in text

@@ -363,7 +363,7 @@ def check_hostile_batch(data: dict[str, Any], body: dict[str, Any]) -> None:
     where = [path for path, value in string_paths(data) if HOSTILE in value]
     assert where, "the hostile remark is missing (it must be reported, as data)"
     for path in where:
-        assert re.fullmatch(r"testCases\.\d+\.results\.failureRemarks\.\d+\.remarks", path), path
+        assert re.fullmatch(r"(testCases\.\d+\.results\.failureRemarks|failureThemes)\.\d+\.remarks", path), path
     assert "delete_everything" not in json.dumps(data["nextSteps"])
 
 

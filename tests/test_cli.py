@@ -12,7 +12,7 @@ import pytest
 from sigma_mcp import __version__
 from tests.conftest import API_KEY, clean_env, connect, env_for, settings_for, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind, api_error
-from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
+from tests.test_render import DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
 from tests.test_server import AGENT, ARGS, BATCH, text_of
 
 
@@ -35,7 +35,7 @@ async def test_markdown_and_json_match_the_tool(api: FakeSigmaMind, documented_e
 
     markdown = run_cli("batch-run", BATCH, "--agent", AGENT, env=env_for(api))
     assert markdown.returncode == 0, markdown.stderr
-    assert markdown.stdout == text_of(tool_result) == DOCUMENTED_EXAMPLE_MARKDOWN
+    assert markdown.stdout == text_of(tool_result) == DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
 
     as_json = run_cli("batch-run", BATCH, "--agent", AGENT, "--json", env=env_for(api))
     assert as_json.returncode == 0, as_json.stderr

@@ -345,7 +345,7 @@ async def test_a_request_brings_its_own_key_when_the_server_has_none(api: FakeSi
             server.url, tool_call(5, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: f'"{OTHER_USER_KEY}"'}
         )
     # Each request's key went upstream with that request only.
-    assert [seen.headers.get("x-api-key") for seen in api.requests] == [USER_KEY, OTHER_USER_KEY]
+    assert [seen.headers.get("x-api-key") for seen in api.batch_run_requests()] == [USER_KEY, OTHER_USER_KEY]
     first_result = first.json()["result"]
     assert first_result["isError"] is False
     assert second.is_error is False
@@ -388,7 +388,7 @@ async def test_the_servers_own_key_wins_over_a_request_key(
     with http_server(env={"SIGMAMIND_API_KEY": API_KEY, "SIGMAMIND_BASE_URL": api.url}) as server:
         answered = await post(server.url, tool_call(1, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: USER_KEY})
     assert answered.json()["result"]["isError"] is False
-    assert [seen.headers["x-api-key"] for seen in api.requests] == [API_KEY]
+    assert {seen.headers["x-api-key"] for seen in api.requests} == {API_KEY}
 
 
 async def test_no_cookie_rides_from_one_users_request_to_anothers(api: FakeSigmaMind) -> None:
@@ -398,12 +398,12 @@ async def test_no_cookie_rides_from_one_users_request_to_anothers(api: FakeSigma
 
     api.handler = handler
     alice, bob = "sk_alice_abcdefghijklmnopAAAA", "sk_bob_abcdefghijklmnopqrBBBB"
-    with http_server(env={"SIGMAMIND_BASE_URL": api.url}) as server:
+    with http_server(env={"SIGMAMIND_BASE_URL": api.url, "SIGMA_MCP_CACHE_MB": "0"}) as server:
         for key in (alice, bob, alice):
             answer = await post(server.url, tool_call(1, "get_batch_run", ARGS), **{REQUEST_KEY_HEADER: key})
             assert answer.json()["result"]["isError"] is False
-    assert [seen.headers["x-api-key"] for seen in api.requests] == [alice, bob, alice]
-    assert [seen.headers.get("cookie") for seen in api.requests] == [None, None, None]
+    assert [seen.headers["x-api-key"] for seen in api.batch_run_requests()] == [alice, bob, alice]
+    assert {seen.headers.get("cookie") for seen in api.requests} == {None}
 
 
 async def test_concurrent_requests_keep_their_own_keys(api: FakeSigmaMind) -> None:
@@ -421,7 +421,7 @@ async def test_concurrent_requests_keep_their_own_keys(api: FakeSigmaMind) -> No
                 for n, key in enumerate(keys)
             )
         )
-    assert sorted(seen.headers["x-api-key"] for seen in api.requests) == sorted(keys)
+    assert sorted(seen.headers["x-api-key"] for seen in api.batch_run_requests()) == sorted(keys)
     for answer in answers:
         text = answer.json()["result"]["content"][0]["text"]
         assert "for [REDACTED]" in text

@@ -130,7 +130,7 @@ def session() -> Iterator[tuple[FakeSigmaMind, anyio.from_thread.BlockingPortal,
     try:
         with (
             anyio.from_thread.start_blocking_portal() as portal,
-            portal.wrap_async_context_manager(connect(settings_for(api))) as client,
+            portal.wrap_async_context_manager(connect(settings_for(api, SIGMA_MCP_CACHE_MB="0"))) as client,
         ):
             yield api, portal, client
     finally:
@@ -173,13 +173,15 @@ ATTEMPTS = re.compile(
 )
 TEST_CASES = re.compile(
     r"^- Test cases: (?P<count>\d+)(?:, \d+ attempts configured in all)?"
-    r"(?:, (?P<with_failures>\d+) with failed attempts)?$",
+    r"(?:, (?P<with_failures>\d+) with failed attempts)?"
+    r"(?: \((?:(?P<failing>\d+) failed every attempt)?(?:; )?(?:(?P<flaky>\d+) flaky: passed some attempts, failed "
+    r"others)?\))?$",
     re.MULTILINE,
 )
 HEADING = re.compile(r"^### (?P<number>\d+)\. ", re.MULTILINE)
 RESULTS = re.compile(
     r"^Results: (?P<passed>\d+) of (?P<judged>\d+) attempts? passed, (?P<failed>\d+) failed"
-    r"(?:, (?P<pending>\d+) without a verdict yet)?\.$",
+    r"(?:, (?P<pending>\d+) without a verdict yet)?(?: — (?:flaky: the same test both passed and failed|failed every judged attempt))?\.$",
     re.MULTILINE,
 )
 FAILED_GROUP = re.compile(r"^Failed (?P<count>\d+) times? \((?P<jobs>.*)\), judge's remarks:$", re.MULTILINE)
@@ -229,6 +231,11 @@ def assert_channels_agree(text: str, data: dict[str, Any]) -> None:
     assert int(facts["count"]) == data["testCaseCount"]
     with_failures = facts["with_failures"]
     assert (None if with_failures is None else int(with_failures)) == data["testCasesWithFailures"]
+    # Flaky test cases and consistent failures, counted apart, and together the test cases with failures.
+    for group, key in (("failing", "consistentlyFailingTestCases"), ("flaky", "flakyTestCases")):
+        assert int(facts[group] or 0) == (data[key] or 0)
+    if data["testCasesWithFailures"] is not None:
+        assert data["flakyTestCases"] + data["consistentlyFailingTestCases"] == data["testCasesWithFailures"]
 
     sections = case_sections(text)
     assert len(sections) == len(data["testCases"])

@@ -125,3 +125,97 @@ async def test_numbers_sent_as_strings_are_accepted(api: FakeSigmaMind) -> None:
         result = await client.call_tool("list_batch_runs", {"agentId": AGENT, "page": "0", "size": "5"})
     assert result.is_error is False
     assert api.requests[0].query["size"] == ["5"]
+
+
+def judged(batch_id: str, passed: int | None, of: int = 100, configured: int | None = None) -> dict[str, Any]:
+    """A batch run with `passed` of `of` attempts passed (None: nothing judged yet); `configured`: the attempts its
+    test cases configure, when given."""
+    run: dict[str, Any] = {"batchId": batch_id, "createdDate": "2026-04-01T10:00:00Z"}
+    if passed is not None:
+        run.update(successfulAttempts=passed, failedAttempts=of - passed, totalAttempts=of)
+    if configured is not None:
+        run["testCases"] = [{"attempt": configured}]
+    return run
+
+
+async def test_the_trend_is_in_both_channels(api: FakeSigmaMind, mode: str) -> None:
+    oldest_first = [judged(f"batch_{n}", passed) for n, passed in enumerate([62, 70, 68, 81, 84])]
+    oldest_first += [judged("batch_5", None), judged("batch_6", 3, of=4, configured=10)]
+    api.pages[AGENT] = page(oldest_first[::-1])
+    async with connect(settings_for(api), mode) as client:
+        result = await client.call_tool("list_batch_runs", {"agentId": AGENT})
+    data = result.structured_content
+    assert data is not None
+    assert data["trend"] == {
+        "runs": [
+            {"batchId": "batch_0", "successRate": 0.62},
+            {"batchId": "batch_1", "successRate": 0.7},
+            {"batchId": "batch_2", "successRate": 0.68},
+            {"batchId": "batch_3", "successRate": 0.81},
+            {"batchId": "batch_4", "successRate": 0.84},
+        ],
+        "direction": "improving",
+        "changePoints": 22.0,
+        "steadyWithinPoints": 5.0,
+        "best": {"batchId": "batch_4", "successRate": 0.84},
+        "worst": {"batchId": "batch_0", "successRate": 0.62},
+        "runsWithoutResults": 1,
+        "runsPossiblyRunning": 1,
+    }
+    assert data["verdict"].endswith(
+        "Success rate across the 5 with final results: improving (+22 points, oldest to newest)."
+    )
+    assert text_of(result).startswith(
+        f"**{data['verdict']}**\n\n"
+        "Trend over the 5 batch runs with final results, oldest first: 62% → 70% → 68% → 81% → 84% (improving; "
+        "+22 points from the oldest to the newest).\n"
+        "Best: `batch_4` (84%); worst: `batch_0` (62%). Left out: 1 batch run without results and 1 batch run "
+        "that may still be running.\n\n| # | batchId |"
+    )
+
+
+@pytest.mark.parametrize(
+    ("passed", "direction"),
+    [
+        ([90, 80, 82, 70], "declining; -20 points"),
+        ([80, 84, 81, 85], "steady: all within 5 points of each other; +5 points"),
+        ([60, 80, 72, 90], "mixed: more than 5 points apart, not one way; +30 points"),
+    ],
+)
+async def test_the_trend_line_says_each_direction(api: FakeSigmaMind, passed: list[int], direction: str) -> None:
+    api.pages[AGENT] = page([judged(f"batch_{n}", p) for n, p in enumerate(passed)][::-1])
+    async with connect(settings_for(api)) as client:
+        result = await client.call_tool("list_batch_runs", {"agentId": AGENT})
+    rates = " → ".join(f"{p}%" for p in passed)
+    assert f"oldest first: {rates} ({direction} from the oldest to the newest).\n" in text_of(result)
+    assert result.structured_content is not None
+    assert result.structured_content["trend"]["direction"] == direction.split(";")[0].split(":")[0]
+
+
+async def test_without_two_final_rates_there_is_no_trend(api: FakeSigmaMind) -> None:
+    api.pages[AGENT] = page([judged("batch_1", 3, of=4, configured=10), judged("batch_0", None), judged("b", 5)])
+    async with connect(settings_for(api)) as client:
+        result = await client.call_tool("list_batch_runs", {"agentId": AGENT})
+    assert result.structured_content is not None
+    assert result.structured_content["trend"] is None
+    assert "Trend" not in text_of(result)
+    assert "Success rate across" not in text_of(result)
+
+
+async def test_the_trend_of_a_full_page_is_whole_in_the_data_and_bounded_in_the_text(api: FakeSigmaMind) -> None:
+    api.pages[AGENT] = page([judged(f"b_{n:03d}", n) for n in range(100)][::-1], size=100)
+    async with connect(settings_for(api)) as client:
+        result = await client.call_tool("list_batch_runs", {"agentId": AGENT, "size": 100})
+    data = result.structured_content
+    assert data is not None
+    assert len(data["batchRuns"]) == 100
+    trend = data["trend"]
+    assert [point["batchId"] for point in trend["runs"]] == [f"b_{n:03d}" for n in range(100)]
+    assert (trend["best"]["batchId"], trend["worst"]["batchId"]) == ("b_099", "b_000")
+    (line,) = [line for line in text_of(result).split("\n") if line.startswith("Trend over")]
+    assert line == (
+        "Trend over the 100 batch runs with final results, oldest first (the last 20; the 80 earlier ones are in "
+        "the table): " + " → ".join(f"{n}%" for n in range(80, 100)) + " (improving; +99 points from the oldest "
+        "to the newest)."
+    )
+    assert "Best: `b_099` (99%); worst: `b_000` (0%).\n" in text_of(result)

@@ -213,3 +213,124 @@ def test_the_agent_name_comes_from_the_first_batch_run_that_has_one() -> None:
 )
 def test_verdicts(body: dict[str, Any], page: int, verdict: str) -> None:
     assert summarize(body, page=page).verdict == verdict
+
+
+def rated(rates: list[float | None], *, running: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """A page whose batch runs have these success rates in percent, given oldest first (the page lists them newest
+    first): batch_0 is the oldest. None is a batch run without judged attempts; the indexes in `running` have
+    fewer results than their test cases configure."""
+    runs = []
+    for number, rate in enumerate(rates):
+        fields: dict[str, Any] = {}
+        if rate is not None:
+            passed = round(rate * 10)
+            fields = {"successfulAttempts": passed, "failedAttempts": 1000 - passed, "totalAttempts": 1000}
+        if number in running:
+            fields["testCases"] = [{"attempt": 2000}]
+        runs.append(run(f"batch_{number}", **fields))
+    return {"data": runs[::-1]}
+
+
+@pytest.mark.parametrize(
+    ("rates", "direction", "change"),
+    [
+        ([62, 70, 68, 81, 84], "improving", 22.0),
+        ([60, 64, 68, 72], "improving", 12.0),  # no single step above 5 points, but 12 in all
+        ([60, 80, 75, 90], "improving", 30.0),  # a fall of exactly 5 points is within the threshold
+        ([80, 85.1], "improving", 5.1),
+        ([90, 80, 82, 70], "declining", -20.0),
+        ([80, 74.9], "declining", -5.1),
+        ([90, 70, 75, 60], "declining", -30.0),
+        ([80, 84, 81, 85], "steady", 5.0),  # all within 5 points of each other
+        ([80, 85], "steady", 5.0),
+        ([85, 80], "steady", -5.0),
+        ([50, 50], "steady", 0.0),
+        ([60, 80, 72, 90], "mixed", 30.0),  # up by 20, down by 8: not one way, though far up in all
+        ([90, 70, 78, 60], "mixed", -30.0),
+        ([80, 50, 80], "mixed", 0.0),  # down and back: not steady
+        ([60, 70, 66, 62], "mixed", 2.0),  # up and slowly back: no step above 5 points down, but 8 in all
+        ([65, 60, 70, 65], "mixed", 0.0),
+        ([80, 91.7, 58.3], "mixed", -21.7),
+    ],
+)
+def test_the_trend_direction_and_change(rates: list[float], direction: str, change: float) -> None:
+    trend = summarize(rated(list(rates))).trend
+    assert trend is not None
+    assert (trend.direction, trend.changePoints, trend.steadyWithinPoints) == (direction, change, 5.0)
+
+
+def test_the_trend_is_oldest_first_with_the_best_and_worst_runs() -> None:
+    trend = summarize(rated([62, 70, 68, 81, 84])).trend
+    assert trend is not None
+    assert trend.model_dump() == {
+        "runs": [
+            {"batchId": "batch_0", "successRate": 0.62},
+            {"batchId": "batch_1", "successRate": 0.7},
+            {"batchId": "batch_2", "successRate": 0.68},
+            {"batchId": "batch_3", "successRate": 0.81},
+            {"batchId": "batch_4", "successRate": 0.84},
+        ],
+        "direction": "improving",
+        "changePoints": 22.0,
+        "steadyWithinPoints": 5.0,
+        "best": {"batchId": "batch_4", "successRate": 0.84},
+        "worst": {"batchId": "batch_0", "successRate": 0.62},
+        "runsWithoutResults": 0,
+        "runsPossiblyRunning": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rates", "best", "worst"),
+    [
+        ([70, 90, 70, 90, 80], "batch_3", "batch_2"),
+        ([90, 70, 90, 70], "batch_2", "batch_3"),
+        ([50, 50, 50], "batch_2", "batch_2"),
+        ([40, 60, 60, 40, 50], "batch_2", "batch_3"),
+    ],
+)
+def test_of_equal_rates_the_newer_run_is_the_best_or_the_worst(rates: list[float], best: str, worst: str) -> None:
+    trend = summarize(rated(list(rates))).trend
+    assert trend is not None
+    assert (trend.best.batchId, trend.worst.batchId) == (best, worst)
+
+
+def test_runs_without_a_final_rate_are_left_out_of_the_trend_and_counted() -> None:
+    body = rated([60, None, 70, 95, None, 80], running=frozenset({3}))
+    body["data"].insert(2, run("batch_empty", successfulAttempts=0, failedAttempts=0, totalAttempts=0))
+    summary = summarize(body)
+    trend = summary.trend
+    assert trend is not None
+    assert [point.batchId for point in trend.runs] == ["batch_0", "batch_2", "batch_5"]
+    assert (trend.runsWithoutResults, trend.runsPossiblyRunning) == (3, 1)
+    assert (trend.direction, trend.changePoints) == ("improving", 20.0)
+    assert trend.best.batchId == "batch_5"  # not batch_3, which may still be running
+    assert summary.verdict.endswith(
+        " Success rate across the 3 with final results: improving (+20 points, oldest to newest)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("rates", "running"),
+    [
+        ([], frozenset()),
+        ([70], frozenset()),
+        ([70, None], frozenset()),
+        ([None, 70, None], frozenset()),
+        ([70, 80], frozenset({1})),
+    ],
+)
+def test_fewer_than_two_runs_with_a_final_rate_have_no_trend(
+    rates: list[float | None], running: frozenset[int]
+) -> None:
+    summary = summarize(rated(rates, running=running))
+    assert summary.trend is None
+    assert "Success rate across" not in summary.verdict
+
+
+def test_the_verdict_names_the_direction() -> None:
+    assert summarize(rated([90, 80, 82, 70])).verdict == (
+        f"Agent {AGENT}: 4 batch runs on page 0, newest first. The newest is `batch_3` (`2026-04-01T10:00:00Z`, "
+        "70% of attempts passed). Success rate across the 4 with final results: declining (-20 points, oldest to "
+        "newest)."
+    )

@@ -57,7 +57,7 @@ async def test_resource_templates_return_the_tool_markdown(
 
     api.add_batch_run(documented_example)
     api.add_test_run(make_test_run("job_1"), job_id="job_1", batch_id=BATCH, agent_id=AGENT)
-    async with connect(settings_for(api), mode) as client:
+    async with connect(settings_for(api, SIGMA_MCP_CACHE_MB="0"), mode) as client:  # each read fetches anew
         templates = {t.name: t for t in (await client.list_resource_templates()).resource_templates}
         batch = await client.read_resource(f"sigmamind://agents/{AGENT}/batch-runs/{BATCH}")
         attempt = await client.read_resource(f"sigmamind://agents/{AGENT}/batch-runs/{BATCH}/test-runs/job_1")
@@ -103,4 +103,7 @@ async def test_instructions_say_which_tool_answers_what(api: FakeSigmaMind, mode
 
 async def test_demo_instructions_list_demo_batch_runs() -> None:
     async with connect(Settings.from_env({}, demo=True)) as client:
-        assert "batchId=batch_Xk3pQ9mLrT2vWs7d" in (client.instructions or "")
+        instructions = client.instructions or ""
+    # Every demo batch run, under its agent's id, newest first.
+    assert "agentId=agent_D5D0p7TUs66TTAEAx: batchId batch_Hn8cV2bRt5YzQa1e, batch_Xk3pQ9mLrT2vWs7d, " in instructions
+    assert "agentId=agent_Rk2Vt8Zs4Qw9Lp3m: batchId batch_Cl4Tm9Wq2Vz7Nb5k, batch_Pq7Lm2Nx9Ks4Jd6w." in instructions

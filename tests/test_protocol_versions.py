@@ -43,7 +43,10 @@ REGRESSION_FACTS = {
     "testCaseCount": 3,
     "testCasesWithFailures": 2,
 }
-REGRESSION_VERDICT = "DEMO DATA — Batch run batch_Xk3pQ9mLrT2vWs7d: 7 of 12 attempts passed (58.3%), 5 failed."
+REGRESSION_VERDICT = (
+    "DEMO DATA — Batch run batch_Xk3pQ9mLrT2vWs7d: 7 of 12 attempts passed (58.3%), 5 failed. 2 test cases are "
+    "flaky (passed some attempts, failed others)."
+)
 
 
 @asynccontextmanager

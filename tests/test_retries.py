@@ -59,7 +59,7 @@ async def test_transient_errors_are_retried_until_success(
     sleeps = Sleeps()
     result = await call(api, sleeps)
     assert result.is_error is False
-    assert len(api.requests) == 3
+    assert len(api.batch_run_requests()) == 3
     assert sleeps.waits == [0.375, 0.75]  # 0.5 s and 1 s, each scaled by the jitter (0.5 + 0.5 / 2)
 
 

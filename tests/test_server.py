@@ -12,7 +12,7 @@ from sigma_mcp.config import Settings
 from sigma_mcp.registry import TOOLS
 from tests.conftest import API_KEY, connect, settings_for
 from tests.fake_api import FakeSigmaMind
-from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
+from tests.test_render import DOCUMENTED_EXAMPLE_SERVED_MARKDOWN, LISTING_ABSENT
 from tests.test_summary import summarize
 
 pytestmark = pytest.mark.anyio
@@ -105,10 +105,13 @@ async def test_documented_example_end_to_end(api: FakeSigmaMind, mode: str, docu
     result = await call(settings_for(api), mode, ARGS)
 
     assert result.is_error is False
-    assert text_of(result) == DOCUMENTED_EXAMPLE_MARKDOWN
-    assert result.structured_content == summarize(documented_example).model_dump(mode="json")
+    assert text_of(result) == DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
+    expected = summarize(documented_example).model_dump(mode="json")
+    expected["warnings"].insert(0, LISTING_ABSENT)
+    assert result.structured_content == expected
 
-    assert len(api.requests) == 1
+    # The batch run, then the test-run listing for its failed attempt's remarks (which this stand-in lacks).
+    assert [request.path for request in api.requests] == [f"/v1/batch-runs/{BATCH}", "/v1/test-runs"]
     request = api.requests[0]
     assert request.method == "GET"
     assert request.path == f"/v1/batch-runs/{BATCH}"
@@ -119,10 +122,10 @@ async def test_documented_example_end_to_end(api: FakeSigmaMind, mode: str, docu
 
 async def test_one_connection_is_reused_across_calls(api: FakeSigmaMind, documented_example: dict[str, Any]) -> None:
     api.add_batch_run(documented_example)
-    async with connect(settings_for(api)) as client:
+    async with connect(settings_for(api, SIGMA_MCP_CACHE_MB="0")) as client:  # no cache: three calls, three GETs
         for _ in range(3):
             assert (await client.call_tool("get_batch_run", ARGS)).is_error is False
-    assert len(api.requests) == 3
+    assert len(api.requests) == 4  # and the listing, asked for once
     assert len({request.client_port for request in api.requests}) == 1
 
 

@@ -12,7 +12,7 @@ from mcp import Client, StdioServerParameters
 from tests.conftest import API_KEY, clean_env, env_for, sigma_mcp_script
 from tests.fake_api import FakeSigmaMind, Seen, api_error
 from tests.stdio_driver import RawSession
-from tests.test_render import DOCUMENTED_EXAMPLE_MARKDOWN
+from tests.test_render import DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
 from tests.test_server import AGENT, ARGS, BATCH, TOOL_NAMES, text_of
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -28,10 +28,10 @@ async def test_stdio_session_through_the_installed_script(
         assert [tool.name for tool in (await client.list_tools()).tools] == TOOL_NAMES
         result = await client.call_tool("get_batch_run", ARGS)
     assert result.is_error is False
-    assert text_of(result) == DOCUMENTED_EXAMPLE_MARKDOWN
+    assert text_of(result) == DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
     assert result.structured_content is not None
     assert result.structured_content["successRate"] == 0.8
-    assert [request.path for request in api.requests] == [f"/v1/batch-runs/{BATCH}"]
+    assert [request.path for request in api.requests] == [f"/v1/batch-runs/{BATCH}", "/v1/test-runs"]
 
 
 @pytest.mark.anyio
@@ -40,7 +40,7 @@ async def test_python_dash_m_runs_the_same_server(api: FakeSigmaMind, documented
     params = StdioServerParameters(command=sys.executable, args=["-m", "sigma_mcp"], env=clean_env(**env_for(api)))
     async with Client(params, mode="legacy") as client:
         result = await client.call_tool("get_batch_run", ARGS)
-    assert text_of(result) == DOCUMENTED_EXAMPLE_MARKDOWN
+    assert text_of(result) == DOCUMENTED_EXAMPLE_SERVED_MARKDOWN
 
 
 def _echo_key_for_bad_batch(api: FakeSigmaMind, documented_example: dict[str, Any]) -> None:

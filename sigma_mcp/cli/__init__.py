@@ -43,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
             "`check` tests the setup; the other commands print what the tools return."
         ),
         epilog=(
-            "Configuration comes from the environment: SIGMAMIND_API_KEY, SIGMAMIND_BASE_URL, "
-            "SIGMAMIND_TIMEOUT, SIGMAMIND_LOG_LEVEL, SIGMAMIND_DEMO, SIGMA_MCP_STRUCTURED (off: markdown only); "
-            "for HTTP also SIGMA_MCP_AUTH_TOKEN and SIGMA_MCP_ALLOWED_HOSTS."
+            "Configuration comes from the environment: SIGMAMIND_API_KEY, SIGMAMIND_AGENT_ID (the agent of calls "
+            "that name none), SIGMAMIND_BASE_URL, SIGMAMIND_TIMEOUT, SIGMAMIND_LOG_LEVEL, SIGMAMIND_DEMO, "
+            "SIGMA_MCP_STRUCTURED (off: markdown only); for HTTP also SIGMA_MCP_AUTH_TOKEN and SIGMA_MCP_ALLOWED_HOSTS."
         ),
     )
     parser.add_argument("--version", action="version", version=f"sigma-mcp {__version__}")
@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Exits 0 only when everything does.",
     )
     check.add_argument(
-        "--agent", metavar="AGENT_ID", help="also check access to this agent and show its newest batch run"
+        "--agent",
+        metavar="AGENT_ID",
+        help="also check access to this agent and show its newest batch run (default: $SIGMAMIND_AGENT_ID, when set)",
     )
     check.add_argument(
         "--demo", action="store_true", default=argparse.SUPPRESS, help="check against built-in demo data"

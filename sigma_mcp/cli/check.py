@@ -1,10 +1,10 @@
 """`sigma-mcp check`: is this machine set up to reach SigmaMind? One line per finding, `OK` or `FAIL`.
 
-It checks the configuration (key present and well-formed, base URL allowed), then makes one harmless read
-request — the newest batch run of `--agent`, or of a made-up agent id when none is given — through the
-same client the tools use, and tells apart: the key rejected, no access, the host unreachable, a TLS
-failure, a timeout, an answer that is not SigmaMind's, and all good. The key is never printed: at most its
-last four characters.
+It checks the configuration (key present and well-formed, base URL allowed, the default agent an id), then makes
+one harmless read request — the newest batch run of `--agent` (by default SIGMAMIND_AGENT_ID's agent), or of a
+made-up agent id when there is none — through the same client the tools use, and tells apart: the key rejected,
+no access, the host unreachable, a TLS failure, a timeout, an answer that is not SigmaMind's, and all good. The
+key is never printed: at most its last four characters.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sigma_mcp.config import API_KEY_VAR, BASE_URL_VAR, DEFAULT_BASE_URL, Settings
+from sigma_mcp.config import AGENT_ID_VAR, API_KEY_VAR, BASE_URL_VAR, DEFAULT_BASE_URL, Settings
 from sigma_mcp.safety.redaction import SHORT_SECRET, Redactor
 from sigma_mcp.sigmamind.errors import (
     ConfigurationError,
@@ -56,6 +56,7 @@ async def run_check(settings: Settings, redactor: Redactor, agent_id: str | None
     from sigma_mcp.tools.arguments import parse_arguments
 
     report = Report()
+    agent_id = agent_id or settings.default_agent_id
     if settings.demo:
         report.ok("Demo mode: built-in demo data, no key and no network needed.")
     else:
@@ -117,6 +118,8 @@ def _configuration(settings: Settings, report: Report) -> None:
     if not url_problems:
         where = " (the default)" if settings.base_url == DEFAULT_BASE_URL else ""
         report.ok(f"{BASE_URL_VAR} is {settings.base_url}{where}.")
+    if settings.default_agent_id is not None:
+        report.ok(f"{AGENT_ID_VAR} is {settings.default_agent_id}: the agent of every call that names none.")
     for problem in settings.problems:
         if problem not in key_problems and problem not in url_problems:
             report.fail(problem)

@@ -1,6 +1,7 @@
 """One subcommand per tool, generated from the registry: its positional parameters as arguments, the others
 as options (`agentId` → `--agent`, `maxTurns` → `--max-turns`), every value checked by the tool's own
-parameters model, and the tool's own answer printed."""
+parameters model, and the tool's own answer printed. `--agent` may be left out when SIGMAMIND_AGENT_ID names a
+default agent."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from sigma_mcp.config import AGENT_ID_VAR
 from sigma_mcp.registry import TOOLS
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.sigmamind.errors import ConfigurationError, InvalidArgument, SigmaMindError
+from sigma_mcp.tools.spec import AGENT
 
 if TYPE_CHECKING:
     import argparse
@@ -49,11 +52,13 @@ def add_tool_commands(commands: Any) -> None:
             if name in spec.positional:
                 command.add_argument(name, metavar=metavar(name), help=help_text)
             else:
+                if name == AGENT:  # checked once the environment is read: SIGMAMIND_AGENT_ID may stand in for it
+                    help_text += f" (default: ${AGENT_ID_VAR}, when set)"
                 command.add_argument(
                     option(name),
                     dest=name,
                     metavar=metavar(name),
-                    required=field.is_required(),
+                    required=field.is_required() and name != AGENT,
                     type=int if _is_integer(properties[name]) else str,
                     help=help_text,
                 )
@@ -87,7 +92,15 @@ async def run_tool_command(settings: Settings, redactor: Redactor, args: argpars
     spec: ToolSpec[Any] = BY_NAME[args.tool]
     given = {name: getattr(args, name) for name in spec.parameters.model_fields if getattr(args, name) is not None}
     try:
-        params = parse_arguments(spec.name, spec.parameters, given)
+        default_agent_id = settings.agent_default()
+        if AGENT in spec.parameters.model_fields and AGENT not in given and default_agent_id is None:
+            print(
+                f"sigma-mcp {spec.command}: error: the following arguments are required: {option(AGENT)} "
+                f"(or set {AGENT_ID_VAR} to make one agent the default)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        params = parse_arguments(spec.name, spec.parameters, given, default_agent_id=default_agent_id)
         async with SigmaMindClient(settings, redactor=redactor) as client:
             answer = await spec.run(client, params)
     except SigmaMindError as exc:

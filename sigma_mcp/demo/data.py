@@ -16,6 +16,10 @@ from typing import Any
 ATTEMPTS_KEY = "testRuns"
 """Where demo test cases carry their per-attempt results (the real key is undocumented)."""
 
+LISTED_KEY = "_testRuns"
+"""Where a demo batch run shaped like the documented one (no per-attempt results inside) keeps the attempts that
+the stand-in serves from the test-run listing (`GET /v1/test-runs?batchId=`), each with its testCaseId."""
+
 FOLDER = Path(__file__).with_name("batch_runs")
 
 BATCH_RUNS: tuple[dict[str, Any], ...] = tuple(
@@ -35,6 +39,9 @@ REGRESSION_SUITE = _BY_ID["batch_Xk3pQ9mLrT2vWs7d"]
 BASELINE = _BY_ID["batch_Mv6Tq1Wd8Zr3Kp5n"]
 """The batch run before REGRESSION_SUITE, to compare with."""
 SUPPORT_AGENT: dict[str, str] = REGRESSION_SUITE["agent"]
+THEMES_AND_FLAKY = _BY_ID["batch_Cl4Tm9Wq2Vz7Nb5k"]
+"""A batch run shaped like the documented one, whose attempts come from the test-run listing: failure themes in
+paraphrased remarks, flaky test cases and one that fails every attempt."""
 
 
 def demo_batch_runs() -> list[tuple[str, str]]:
@@ -49,4 +56,8 @@ def demo_attempts() -> list[tuple[str, str, str, bool | None]]:
         for run in BATCH_RUNS
         for test_case in run["testCases"]
         for attempt in test_case.get(ATTEMPTS_KEY, ())
+    ] + [
+        (attempt["jobId"], run["batchId"], run["agent"]["agentId"], attempt["isSuccessful"])
+        for run in BATCH_RUNS
+        for attempt in run.get(LISTED_KEY, ())
     ]

@@ -22,6 +22,7 @@ from sigma_mcp import __version__
 from sigma_mcp.config import Settings, is_loopback_host
 from sigma_mcp.demo import DEMO_BASE_URL, demo_transport
 from sigma_mcp.safety.redaction import Redactor
+from sigma_mcp.sigmamind.cache import CacheKey, RunCache
 from sigma_mcp.sigmamind.errors import SigmaMindError, Target, UpstreamError
 from sigma_mcp.sigmamind.failures import (
     deadline_exceeded,
@@ -32,7 +33,7 @@ from sigma_mcp.sigmamind.failures import (
 )
 from sigma_mcp.sigmamind.payloads import M, Parsed, parse_object
 from sigma_mcp.sigmamind.retry import RetryPolicy
-from sigma_mcp.sigmamind.share import FairShare
+from sigma_mcp.sigmamind.share import FairShare, fingerprint
 
 USER_AGENT = f"sigma-mcp/{__version__}"
 MAX_CONNECTIONS = 10
@@ -59,6 +60,10 @@ class Body:
             logger.debug("parsed %d bytes in %.0f ms", len(self.content), _ms(started))
         self._parsed.append(parsed)
         return parsed
+
+    @property
+    def held_bytes(self) -> int:
+        return len(self.content)
 
     def release(self) -> list[Parsed[Any]]:
         """What `parse` returned, no longer kept here: the caller decides when it is freed."""
@@ -93,6 +98,10 @@ class SigmaMindClient:
         self.retry = retry or RetryPolicy()
         self.redactor = redactor or Redactor([settings.api_key])
         self.base_url = DEMO_BASE_URL if settings.demo else settings.base_url
+        self.runs = RunCache(settings.cache_bytes)
+        """Batch runs read before, for the next call about them (`sigmamind.cache`, `sigmamind.runs`)."""
+        self.no_test_run_listing: str | None = None
+        """How the API answered when it was found to offer no test-run listing (see `runs`); None: not found so."""
         per_user = settings.per_user_concurrency
         self._share = FairShare(per_user) if per_user is not None and per_user < MAX_CONNECTIONS else None
         self._http = httpx.AsyncClient(
@@ -121,6 +130,11 @@ class SigmaMindClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def cache_key(self, agent_id: str, batch_id: str) -> CacheKey:
+        """The cache's key for a batch run fetched with the current request's key: its fingerprint, never the key."""
+        key, _ = self.settings.credentials()
+        return (fingerprint(key) if key else "", self.base_url, agent_id, batch_id)
 
     async def get_batch_run(self, batch_id: str, agent_id: str) -> Body:
         """The body of `GET /v1/batch-runs/{batchId}?agentId={agentId}`; ids must already be validated."""
@@ -156,6 +170,17 @@ class SigmaMindClient:
         )
         params = {"agentId": agent_id, "page": str(page), "size": str(size)}
         return Body(await self._get("/v1/batch-runs", params, target), target)
+
+    async def list_test_runs(self, batch_id: str, agent_id: str, page: int, size: int) -> Body:
+        """`GET /v1/test-runs?batchId=&agentId=&page=&size=`: a batch run's attempts, a page of them. Not
+        documented: the API reference says a batch run's id "is required for subsequent get and list test-run
+        calls", so the listing is inferred from it (see `sigmamind.runs`). Ids must already be validated."""
+        target = Target(
+            description=f"attempts (test runs) of batch run '{batch_id}' (agent '{agent_id}')",
+            not_found_hint="The API may not offer a listing of a batch run's attempts.",
+        )
+        params = {"batchId": batch_id, "agentId": agent_id, "page": str(page), "size": str(size)}
+        return Body(await self._get("/v1/test-runs", params, target), target)
 
     async def _get(self, path: str, params: dict[str, str], target: Target) -> bytes:
         """The body of a successful GET, retried per `RetryPolicy` within the total deadline."""

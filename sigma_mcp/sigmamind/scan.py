@@ -11,9 +11,14 @@ its key.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from pydantic import ValidationError
 
 from sigma_mcp.sigmamind.payloads import CasePayload, Parsed, validate_tolerant
 
@@ -50,10 +55,46 @@ class CaseScan:
     notes: list[str] = field(default_factory=list)
     order: tuple[int, int, int] = (1, 0, 0)
     """Failures first (most first), then test cases without per-attempt results, then passes."""
+    label: Any = None
+    """The test case's `label`, as sent."""
+    blob: bytes | None = None
+    """The test case's JSON, once `compact` has let go of `raw`: what `full` parses again."""
+    config: bytes = b""
+    """A digest of the fields a comparison compares (`COMPARED_FIELDS`), once compacted."""
+    listed: list[Any] = field(default_factory=list)
+    """Per-attempt records from the test-run listing (`add_records`), which `raw` does not hold."""
 
     def name(self) -> str:
-        label = self.raw.get("label")
+        label = self.label
         return label if isinstance(label, str) and label else self.test_case_id or f"#{self.index + 1}"
+
+    def full(self) -> dict[str, Any]:
+        """The test case as the API sent it."""
+        if self.blob is None:
+            return self.raw
+        value: dict[str, Any] = json.loads(self.blob)
+        return value
+
+
+LISTED_KEY = "(test-run listing)"
+"""The key of the records read from the test-run listing (`runs`), which notes on their values show."""
+COMPARED_FIELDS = ("successCriteria", "userPrompt", "llmModel", "mockData", "attempt")
+"""What makes two runs of a test case the same test (compare_batch_runs)."""
+
+
+def config_digest(raw: dict[str, Any]) -> bytes:
+    """A digest of the compared fields: equal digests, equal fields (a difference is then looked at in full)."""
+    return hashlib.blake2b(repr([raw.get(name) for name in COMPARED_FIELDS]).encode(), digest_size=16).digest()
+
+
+def compact(scan: CaseScan, blob: bytes) -> None:
+    """Let go of the test case's parsed JSON, keeping `blob`, its JSON text, to parse again when it is shown: a
+    kept batch run of thousands of test cases then takes little more memory than its answer's bytes. Records from
+    elsewhere (the listing) are kept; the test case's own are found again in `blob`."""
+    scan.config = config_digest(scan.raw)
+    scan.blob = blob
+    scan.raw = {}
+    scan.record_lists = []
 
 
 def scan_test_cases(values: Sequence[Any]) -> tuple[list[CaseScan], list[str]]:
@@ -105,7 +146,7 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         record_lists.append((key, values))
         for record in values:
             if type(record) is dict:
-                verdict = _record_verdict(record)
+                verdict = record_verdict(record)
                 if verdict is True:
                     passed += 1
                 elif verdict is False:
@@ -127,7 +168,24 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         pending,
         notes,
         order,
+        get("label"),
     )
+
+
+def add_records(scan: CaseScan, records: list[Any]) -> None:
+    """Give a test case per-attempt records from elsewhere (the test-run listing), counted as its own are."""
+    scan.has_records = True
+    scan.listed += records
+    for record in records:
+        if type(record) is dict:
+            verdict = record_verdict(record)
+            if verdict is True:
+                scan.passed += 1
+            elif verdict is False:
+                scan.failed += 1
+            else:
+                scan.pending += 1
+    scan.order = (0, -scan.failed, scan.index) if scan.failed else (2, 0, scan.index)
 
 
 def attempt_records(scan: CaseScan) -> tuple[list[AttemptRecord], list[str]]:
@@ -135,7 +193,10 @@ def attempt_records(scan: CaseScan) -> tuple[list[AttemptRecord], list[str]]:
     note for each value of an unexpected type."""
     records: list[AttemptRecord] = []
     notes: list[str] = []
-    for key, values in scan.record_lists:
+    lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
+    if scan.listed:
+        lists = [*lists, (LISTED_KEY, scan.listed)]
+    for key, values in lists:
         for position, record in enumerate(values):
             if type(record) is not dict:
                 notes.append(f"testCases[{scan.index}].{key}[{position}] (not an object)")
@@ -166,7 +227,7 @@ def _record_notes(record: dict[str, Any], where: str) -> list[str]:
     return notes
 
 
-def _record_verdict(record: dict[str, Any]) -> bool | None:
+def record_verdict(record: dict[str, Any]) -> bool | None:
     """An attempt's verdict: what the counts and the records both use."""
     verdict = record.get("isSuccessful")
     return verdict if type(verdict) is bool else _verdict(record)
@@ -174,8 +235,12 @@ def _record_verdict(record: dict[str, Any]) -> bool | None:
 
 def parse_test_case(scan: CaseScan) -> Parsed[CasePayload]:
     """The test case in full, tolerantly parsed; notes name it by its place in the batch run."""
-    known = {key: value for key, value in scan.raw.items() if key in KNOWN_FIELDS}
-    parsed = validate_tolerant(CasePayload, known)
+    known = {key: value for key, value in scan.full().items() if key in KNOWN_FIELDS}
+    try:
+        parsed = Parsed(CasePayload.model_validate(known))
+    except ValidationError:
+        # The repair drops values in place: on a copy, so that a kept (cached) batch run stays as it came.
+        parsed = validate_tolerant(CasePayload, copy.deepcopy(known))
     return Parsed(parsed.value, tuple(f"testCases[{scan.index}].{note}" for note in parsed.ignored))
 
 

@@ -1,5 +1,9 @@
 """Arguments, validated once by a tool's (or prompt's) parameters model, and pydantic's errors said the way a
-model can act on: one message naming the parameter and the shape it accepts."""
+model can act on: one message naming the parameter and the shape it accepts.
+
+The default agent (SIGMAMIND_AGENT_ID) is put in here, the one place for every tool, the prompt, the resources and
+the command line: a parameters model's `agentId` stays a required str, so each tool's `run` always has one.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,32 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from sigma_mcp.config import AGENT_ID_VAR
 from sigma_mcp.safety.ids import IdProblem
 from sigma_mcp.safety.text import describe_json_type
 from sigma_mcp.sigmamind.errors import InvalidArgument
+from sigma_mcp.tools.spec import AGENT
 
 M = TypeVar("M", bound=BaseModel)
 
 NOTHING_SENT = "Nothing was sent to SigmaMind."
+NO_DEFAULT_AGENT = (
+    "Ask the user for it; or, to make one agent the default whenever agentId is left out, set "
+    f"{AGENT_ID_VAR} to its id in the server's environment (the \"env\" block of the MCP client's configuration) "
+    "and restart the server."
+)
+"""What a call that names no agent is told, when there is no default."""
 
 
-def parse_arguments(owner: str, model: type[M], arguments: object) -> M:
+def default_agent_note(agent_id: str) -> str:
+    """What the input schemas and the prompt add to agentId's description when there is a default agent."""
+    return f"Optional on this server: left out, it is {agent_id}, the default agent set by {AGENT_ID_VAR}."
+
+
+def parse_arguments(owner: str, model: type[M], arguments: object, *, default_agent_id: str | None = None) -> M:
     """`arguments` validated by `model`, else `InvalidArgument` saying what is wrong (`owner`: the tool or
-    prompt, as the message names it)."""
+    prompt, as the message names it). With `default_agent_id` (`Settings.agent_default`), an `agentId` that is
+    left out or null is that one."""
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
@@ -28,6 +46,8 @@ def parse_arguments(owner: str, model: type[M], arguments: object) -> M:
     unknown = [key for key in arguments if key not in fields]
     if unknown:  # said before validating: pydantic would build an error for each of them, however many
         _refuse(_unknown(owner, model, unknown))
+    if default_agent_id is not None and AGENT in fields and arguments.get(AGENT) is None:
+        arguments = {**arguments, AGENT: default_agent_id}
     try:
         return model.model_validate(arguments)
     except ValidationError as exc:
@@ -56,7 +76,8 @@ def describe_errors(owner: str, model: type[BaseModel], arguments: dict[Any, Any
     missing = {error["loc"][0] for error in errors if error["type"] == "missing" and error["loc"]}
     for name in fields:
         if name in missing:
-            return f"Missing required parameter {name} for {owner}. {fields[name].description or ''}".strip()
+            hint = f" {NO_DEFAULT_AGENT}" if name == AGENT else ""
+            return f"Missing required parameter {name} for {owner}. {fields[name].description or ''}".strip() + hint
     order = list(arguments)
     error = min(errors, key=lambda found: order.index(found["loc"][0]) if found["loc"][0] in order else len(order))
     name = str(error["loc"][0])

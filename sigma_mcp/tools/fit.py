@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic_core import to_json
 
 from sigma_mcp.tools.common import DATA_BUDGET, LINE_LIMIT, TEXT_BUDGET, OutputModel, Source, json_size
-from sigma_mcp.tools.memory import in_one_stretch
+from sigma_mcp.tools.memory import Held, in_one_stretch
 from sigma_mcp.tools.spec import Answer
 
 if TYPE_CHECKING:
-    from sigma_mcp.sigmamind.client import Body, SigmaMindClient
+    from sigma_mcp.sigmamind.client import SigmaMindClient
 
 S = TypeVar("S", bound=OutputModel)
 
 logger = logging.getLogger(__name__)
 
 
-def off_the_loop(work: Callable[[], Answer[S]], *bodies: Body) -> Answer[S]:
+def off_the_loop(work: Callable[[], Answer[S]], *bodies: Held) -> Answer[S]:
     """Parse `bodies`, summarise and render: one synchronous stretch, with the cycle collector paused until the
     parsed bodies are gone, and a big one freed after the reply (see `tools.memory`)."""
     started = time.perf_counter()

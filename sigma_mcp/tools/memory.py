@@ -23,12 +23,20 @@ import asyncio
 import gc
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from sigma_mcp.sigmamind.client import Body
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class Held(Protocol):
+    """What a stretch's work parsed (a `client.Body`) or holds (a `runs.ScannedRun`): its size in bytes of JSON,
+    and its objects, handed over to be freed (`release`)."""
+
+    @property
+    def held_bytes(self) -> int: ...
+
+    def release(self) -> list[Any]: ...
+
 
 DEFER_FROM = 1_000_000
 """Bytes of a call's bodies together from which, when deferring, their objects are freed after the reply."""
@@ -54,7 +62,7 @@ def defer_frees(on: bool = True) -> None:
         free_waiting()
 
 
-def in_one_stretch(work: Callable[[], T], *bodies: Body) -> T:
+def in_one_stretch(work: Callable[[], T], *bodies: Held) -> T:
     """`work()`, which parses `bodies` (`Body.parse`), with the collector paused until their objects are
     gone; a big call's are freed after the reply when deferring (see the module's docstring)."""
     if free_waiting():
@@ -64,7 +72,7 @@ def in_one_stretch(work: Callable[[], T], *bodies: Body) -> T:
     try:
         answer = work()
         kept = [body.release() for body in bodies]
-        if _deferring and sum(len(body.content) for body in bodies) >= DEFER_FROM:
+        if _deferring and sum(body.held_bytes for body in bodies) >= DEFER_FROM:
             handed_over = _free_later(kept)
         return answer
     finally:

@@ -27,6 +27,9 @@ MAX_LIST_PAGE = 100_000
 MAX_TURNS = 200
 DEFAULT_MAX_TURNS = 20
 
+AGENT = "agentId"
+"""The parameter that names the agent: the one a default agent (SIGMAMIND_AGENT_ID) stands in for."""
+
 BATCH_ID_EXAMPLE = "batch_s0OJu2JWR8R45Fai"
 AGENT_ID_EXAMPLE = "agent_D5D0p7TUs66TTAEAx"
 JOB_ID_EXAMPLE = "job_Rf01aQ7m"

@@ -7,26 +7,24 @@ from typing import TYPE_CHECKING
 from sigma_mcp.tools.spec import Answer, ToolSpec
 
 if TYPE_CHECKING:
-    from sigma_mcp.sigmamind.client import Body, SigmaMindClient
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.sigmamind.runs import ScannedRun
     from sigma_mcp.tools.compare_batch_runs.output import ComparisonSummary
     from sigma_mcp.tools.compare_batch_runs.parameters import ComparisonParameters
 
 
 async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[ComparisonSummary]:
-    from sigma_mcp.sigmamind.payloads import BatchRunPayload
     from sigma_mcp.tools.compare_batch_runs.render import render_comparison
     from sigma_mcp.tools.compare_batch_runs.summary import MAX_LISTED, compare_batch_runs, listed
     from sigma_mcp.tools.fit import fit, off_the_loop, source
 
-    base_body, candidate_body = await _fetch_both(client, params)
+    base, candidate = await _fetch_both(client, params)
 
     def work() -> Answer[ComparisonSummary]:
-        base, candidate = base_body.parse(BatchRunPayload), candidate_body.parse(BatchRunPayload)
-
         def build(most: int) -> ComparisonSummary:
             return compare_batch_runs(
-                base.value,
-                candidate.value,
+                base.run,
+                candidate.run,
                 agent_id=params.agentId,
                 base_batch_id=params.baseBatchId,
                 candidate_batch_id=params.candidateBatchId,
@@ -36,24 +34,27 @@ async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[C
                     *(f"candidate: {note}" for note in candidate.ignored),
                 ],
                 max_listed=most,
+                scanned=(base, candidate),
             )
 
         return fit(build, render_comparison, MAX_LISTED, listed)
 
-    return off_the_loop(work, base_body, candidate_body)
+    return off_the_loop(work, base, candidate)
 
 
-async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> tuple[Body, Body]:
-    """Both batch runs, fetched at the same time; the base's failure is reported first."""
+async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> tuple[ScannedRun, ScannedRun]:
+    """Both batch runs (`runs.load_batch_run`: from the cache, or fetched at the same time); the base's failure is
+    reported first."""
     import anyio
 
     from sigma_mcp.sigmamind.errors import SigmaMindError
+    from sigma_mcp.sigmamind.runs import load_batch_run
 
-    results: dict[str, Body | SigmaMindError] = {}
+    results: dict[str, ScannedRun | SigmaMindError] = {}
 
     async def fetch(side: str, batch_id: str) -> None:
         try:
-            results[side] = await client.get_batch_run(batch_id, params.agentId)
+            results[side], _ = await load_batch_run(client, batch_id, params.agentId)
         except SigmaMindError as exc:
             results[side] = exc
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sigma_mcp.safety.text import clean_block, clean_line, percent
 from sigma_mcp.safety.text import points as signed
 from sigma_mcp.sigmamind.payloads import BatchRunPayload
-from sigma_mcp.sigmamind.scan import CaseScan, parse_test_case, scan_test_cases
+from sigma_mcp.sigmamind.scan import COMPARED_FIELDS, CaseScan, parse_test_case, scan_test_cases
 from sigma_mcp.tools import next_steps
 from sigma_mcp.tools.common import (
     Counts,
@@ -32,8 +33,10 @@ from sigma_mcp.tools.compare_batch_runs.output import (
     FieldChange,
 )
 
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.runs import ScannedRun
+
 MAX_LISTED = 25
-COMPARED_FIELDS = ("successCriteria", "userPrompt", "llmModel", "mockData", "attempt")
 CHANGE_LIMIT = 300
 NO_CHANGE_POINTS = 0.05
 
@@ -44,6 +47,8 @@ class _Side:
     run: BatchRunPayload
     counts: Counts
     cases: dict[str, CaseScan]
+    entries: int
+    """The batch run's testCases entries, objects or not."""
 
 
 def compare_batch_runs(
@@ -56,12 +61,14 @@ def compare_batch_runs(
     source: Source = "sigmamind",
     ignored: Sequence[str] = (),
     max_listed: int = MAX_LISTED,
+    scanned: tuple[ScannedRun, ScannedRun] | None = None,
 ) -> ComparisonSummary:
+    """`scanned`: both batch runs already scanned (`sigmamind.runs`); without it, their test cases are scanned here."""
     warnings = first_warnings(source, ignored)
     if base_batch_id == candidate_batch_id:
         warnings.append("baseBatchId and candidateBatchId are the same batch run, so nothing can differ.")
-    old = _side(base_batch_id, base, "base", agent_id, warnings)
-    new = _side(candidate_batch_id, candidate, "candidate", agent_id, warnings)
+    old = _side(base_batch_id, base, "base", agent_id, warnings, scanned[0] if scanned else None)
+    new = _side(candidate_batch_id, candidate, "candidate", agent_id, warnings, scanned[1] if scanned else None)
     _check_order(old, new, warnings)
 
     added = [key for key in new.cases if key not in old.cases]
@@ -98,7 +105,14 @@ def compare_batch_runs(
     return summary
 
 
-def _side(batch_id: str, run: BatchRunPayload, name: str, agent_id: str, warnings: list[str]) -> _Side:
+def _side(
+    batch_id: str,
+    run: BatchRunPayload,
+    name: str,
+    agent_id: str,
+    warnings: list[str],
+    scanned: ScannedRun | None,
+) -> _Side:
     notes: list[str] = []
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, notes)
     warnings.extend(f"{name.capitalize()} batch run {batch_id}: {note}" for note in notes)
@@ -106,9 +120,12 @@ def _side(batch_id: str, run: BatchRunPayload, name: str, agent_id: str, warning
     cases: dict[str, CaseScan] = {}
     unkeyed = 0
     duplicated = 0
-    scans, _ = scan_test_cases(run.testCases or [])
+    if scanned is None:
+        scans, not_objects = scan_test_cases(run.testCases or [])
+    else:
+        scans, not_objects = scanned.cases, scanned.not_objects
     for case in scans:
-        label = case.raw.get("label")
+        label = case.label
         key = (
             f"id:{case.test_case_id}"
             if case.test_case_id
@@ -124,7 +141,7 @@ def _side(batch_id: str, run: BatchRunPayload, name: str, agent_id: str, warning
         warnings.append(f"{unkeyed} test cases of the {name} batch run have neither id nor label and are not compared.")
     if duplicated:
         warnings.append(f"{duplicated} test cases of the {name} batch run repeat an id; only the first is compared.")
-    return _Side(batch_id, run, counts, cases)
+    return _Side(batch_id, run, counts, cases, len(scans) + len(not_objects))
 
 
 def _check_order(old: _Side, new: _Side, warnings: list[str]) -> None:
@@ -144,18 +161,21 @@ def _batch_side(side: _Side) -> BatchSide:
         successfulAttempts=side.counts.successful,
         failedAttempts=side.counts.failed,
         successRate=side.counts.rate,
-        testCaseCount=len(side.run.testCases or []),
+        testCaseCount=side.entries,
     )
 
 
 def _ref(case: CaseScan) -> CaseRef:
-    label = case.raw.get("label")
+    label = case.label
     return CaseRef(testCaseId=line(case.test_case_id), label=line(label) if isinstance(label, str) else None)
 
 
 def _config_change(old_case: CaseScan, new_case: CaseScan) -> ConfigChange | None:
-    if all(old_case.raw.get(name) == new_case.raw.get(name) for name in COMPARED_FIELDS):
+    if old_case.blob is not None and new_case.blob is not None and old_case.config == new_case.config:
         return None  # the same JSON: nothing to parse
+    before, after = old_case.full(), new_case.full()
+    if all(before.get(name) == after.get(name) for name in COMPARED_FIELDS):
+        return None  # equal values (a digest tells apart {"x":1,"y":2} and {"y":2,"x":1}; == does not)
     old, new = parse_test_case(old_case).value, parse_test_case(new_case).value
     changes = []
     for field in ("successCriteria", "userPrompt", "llmModel"):

@@ -79,7 +79,14 @@ def missing_fields(run: BatchRunPayload, agent: AgentRef, cases: Sequence[CaseSc
     return missing
 
 
-def verdict_line(batch_id: str, counts: Counts, configured: int | None, source: Source) -> str:
+def verdict_line(
+    batch_id: str,
+    counts: Counts,
+    configured: int | None,
+    source: Source,
+    flaky: int | None = None,
+    failing: int | None = None,
+) -> str:
     subject = f"{demo_prefix(source)}Batch run {batch_id}"
     s, f, t, rate = counts.successful, counts.failed, counts.total, counts.rate
     if s is None or f is None:
@@ -96,4 +103,9 @@ def verdict_line(batch_id: str, counts: Counts, configured: int | None, source: 
         verdict = f"{subject}: {s} of {judged} attempts passed ({percent(rate)}), {f} failed."
     if configured is not None and t is not None and t < configured:
         verdict = verdict[:-1] + f" — possibly still running ({t} of {configured} configured attempts have results)."
+    if flaky:
+        # The news a success rate hides: tests that both passed and failed, apart from the consistent failures.
+        consistent = f"; {failing} failed every attempt" if failing else ""
+        are = "test case is" if flaky == 1 else "test cases are"
+        verdict += f" {flaky} {are} flaky (passed some attempts, failed others){consistent}."
     return verdict

@@ -13,9 +13,25 @@ from sigma_mcp.tools.common import (
 
 
 class RemarkGroup(OutputModel):
-    remarks: str | None = Field(description="The judge's remarks (third-party text); null when it gave none.")
-    count: int = Field(description="Failed attempts with these remarks.")
+    remarks: str | None = Field(
+        description="The judge's remarks (third-party text), the most frequent wording of the group; null when it "
+        "gave none."
+    )
+    count: int = Field(description="Failed attempts with these remarks, or remarks that differ only in details.")
     jobIds: list[str] = Field(description="Their jobIds (at most 10), for get_test_run.")
+
+
+class FailureTheme(OutputModel):
+    remarks: str | None = Field(
+        description="The judge's remarks (third-party text) in the theme's most frequent wording; null for the "
+        "failed attempts without remarks."
+    )
+    count: int = Field(description="Failed attempts in the theme, over the whole batch.")
+    jobIds: list[str] = Field(description="Some of their jobIds (at most 10), for get_test_run.")
+    jobIdsNotShown: int = Field(description="Failed attempts of the theme whose jobIds are not listed.")
+    testCaseIds: list[str] = Field(description="The test cases they belong to, most failures first (at most 5).")
+    testCaseIdsNotShown: int = Field(description="Test cases of the theme not listed.")
+    wordings: int = Field(description="Distinct wordings of the remarks merged into the theme.")
 
 
 class AttemptResults(OutputModel):
@@ -23,7 +39,8 @@ class AttemptResults(OutputModel):
     failed: int = Field(description="Attempts the judge marked failed.")
     pending: int = Field(description="Attempts without a verdict yet.")
     failureRemarks: list[RemarkGroup] = Field(
-        description="Failed attempts grouped by identical remarks, most frequent first (at most 5 groups)."
+        description="Failed attempts grouped by their remarks (the same remarks, or remarks that differ only in "
+        "details such as turn numbers, names or amounts), most frequent first (at most 5 groups)."
     )
     moreRemarkGroups: int = Field(description="Groups of remarks not listed.")
 
@@ -37,6 +54,10 @@ class CaseSummary(OutputModel):
     successCriteria: str | None = Field(description="What the judge checks each attempt against (third-party text).")
     mockData: dict[str, str | None] = Field(description="Mock variables fed to the agent, name -> value.")
     mockDataNotShown: int = Field(description="Mock variables left out of mockData (see testCaseId).")
+    flaky: bool = Field(
+        description="True when some attempts passed and others failed: a flaky agent, test or judge rather than a "
+        "consistent failure; false otherwise, also when there are no per-attempt results."
+    )
     results: AttemptResults | None = Field(
         description="Per-attempt results, when the API sends them for this test case; otherwise null."
     )
@@ -62,6 +83,22 @@ class BatchRunSummary(ToolOutput):
     testCasesWithFailures: int | None = Field(
         description="Test cases with at least one failed attempt; null when the API sends no per-attempt results."
     )
+    flakyTestCases: int | None = Field(
+        description="Test cases whose attempts both passed and failed; null without per-attempt results."
+    )
+    consistentlyFailingTestCases: int | None = Field(
+        description="Test cases that failed every judged attempt; null without per-attempt results."
+    )
+    failureThemes: list[FailureTheme] = Field(
+        description="Failed attempts over the whole batch grouped by what the judge's remarks say (wordings that "
+        "differ only in details such as turn numbers, names, amounts, quotes or clause order fall together), "
+        "largest first (at most 8); empty without per-attempt results."
+    )
+    moreFailureThemes: int = Field(description="Failure themes not listed.")
+    cacheAgeSeconds: float | None = Field(
+        description="How long ago sigma-mcp fetched the batch run, when this answer came from its cache (a "
+        "finished batch run does not change); null when it was fetched for this answer."
+    )
     offset: int = Field(description="Position of the first test case shown in that order.")
     testCasesNotShown: int = Field(
         description="Test cases of the batch (or of the filter) not in testCases, before and after them."
@@ -78,6 +115,7 @@ class BatchRunSummary(ToolOutput):
 
 
 NOTICE = third_party_notice(
-    "agentName, testCases[].label, userPrompt, successCriteria, mockData, results.failureRemarks[].remarks and "
+    "agentName, failureThemes[].remarks, testCases[].label, userPrompt, successCriteria, mockData, "
+    "results.failureRemarks[].remarks and "
     "the values quoted in warnings"
 )

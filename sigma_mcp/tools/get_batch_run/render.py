@@ -14,14 +14,44 @@ def render_batch_run(summary: BatchRunSummary, bodies: Rendered | None = None) -
     lines += warning_lines(summary.warnings)
     if summary.missingFields:
         lines += ["", "Missing from the API's answer: " + ", ".join(summary.missingFields) + "."]
+    if summary.failureThemes:
+        lines += ["", *_themes(summary)]
     if summary.testCaseCount:
-        lines += ["", _test_cases_heading(summary), "", DATA_NOTE]
+        lines += ["", _test_cases_heading(summary)]
+        if not summary.failureThemes:  # said once, above the first quoted text
+            lines += ["", DATA_NOTE]
         for number, test_case in enumerate(summary.testCases, start=summary.offset + 1):
             lines += ["", render_test_case(number, test_case, bodies)]
         if summary.testCasesNotShown:
             lines += ["", _not_shown(summary)]
     lines += next_step_lines(summary.nextSteps, summary.advice)
     return "\n".join(lines) + "\n"
+
+
+def _themes(summary: BatchRunSummary) -> list[str]:
+    """The failure section's lead: the themes of the whole batch, largest first."""
+    failed = sum(theme.count for theme in summary.failureThemes)
+    more = f", {plural(summary.moreFailureThemes, 'smaller theme')} not shown" if summary.moreFailureThemes else ""
+    lines = [
+        f"## Failure themes ({plural(failed, 'failed attempt')} in {plural(len(summary.failureThemes), 'theme')}"
+        f"{more}, largest first)",
+        "",
+        DATA_NOTE,
+    ]
+    for number, theme in enumerate(summary.failureThemes, start=1):
+        cases = ", ".join(code(tc) for tc in theme.testCaseIds)
+        if theme.testCaseIdsNotShown:
+            cases += f" and {theme.testCaseIdsNotShown} more"
+        where = (
+            f" in {plural(len(theme.testCaseIds) + theme.testCaseIdsNotShown, 'test case')} ({cases})" if cases else ""
+        )
+        jobs = ", ".join(code(job) for job in theme.jobIds[:5])
+        left = theme.count - min(len(theme.jobIds), 5)
+        jobs = f"{jobs} and {left} more" if jobs and left > 0 else jobs or "no jobIds"
+        wordings = f", {theme.wordings} wordings" if theme.wordings > 1 else ""
+        lines += ["", f"{number}. **{plural(theme.count, 'failed attempt')}**{where}{wordings}; jobIds {jobs}:"]
+        lines.append(fence(theme.remarks) if theme.remarks else "(no remarks)")
+    return lines
 
 
 def render_test_case(number: int, tc: CaseSummary, bodies: Rendered | None = None) -> str:
@@ -62,7 +92,7 @@ def _test_case_body(tc: CaseSummary) -> str:
         details.append(f"{plural(tc.attempts, 'attempt')} configured")
     lines = [" · ".join(details)]
     if tc.results is not None:
-        lines += ["", _results_line(tc.results)]
+        lines += ["", _results_line(tc.results, tc.flaky)]
         for group in tc.results.failureRemarks:
             jobs = ", ".join(code(job) for job in group.jobIds[:5])
             more = group.count - min(len(group.jobIds), 5)
@@ -77,11 +107,15 @@ def _test_case_body(tc: CaseSummary) -> str:
     return "\n".join(lines)
 
 
-def _results_line(results: AttemptResults) -> str:
+def _results_line(results: AttemptResults, flaky: bool) -> str:
     judged = results.passed + results.failed
     text = f"Results: {results.passed} of {plural(judged, 'attempt')} passed, {results.failed} failed"
     if results.pending:
         text += f", {results.pending} without a verdict yet"
+    if flaky:
+        text += " — flaky: the same test both passed and failed"
+    elif results.failed and not results.passed:
+        text += " — failed every judged attempt"
     return text + "."
 
 
@@ -100,8 +134,26 @@ def _facts(summary: BatchRunSummary) -> list[str]:
     with_failures = (
         f", {summary.testCasesWithFailures} with failed attempts" if summary.testCasesWithFailures is not None else ""
     )
-    facts.append(f"- Test cases: {summary.testCaseCount}{configured}{with_failures}")
+    split = [
+        f"{summary.consistentlyFailingTestCases} failed every attempt" if summary.consistentlyFailingTestCases else "",
+        f"{summary.flakyTestCases} flaky: passed some attempts, failed others" if summary.flakyTestCases else "",
+    ]
+    split_text = f" ({'; '.join(part for part in split if part)})" if any(split) else ""
+    facts.append(f"- Test cases: {summary.testCaseCount}{configured}{with_failures}{split_text}")
+    if summary.cacheAgeSeconds is not None:
+        facts.append(
+            f"- Served from sigma-mcp's cache: fetched {_age(summary.cacheAgeSeconds)} ago (a finished batch run "
+            "does not change)"
+        )
     return facts
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _attempts(summary: BatchRunSummary) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from sigma_mcp.safety.text import clean_block, clean_line, code
 from sigma_mcp.sigmamind.payloads import AgentRef, BatchRunPayload, CasePayload
+from sigma_mcp.sigmamind.runs import batch_themes, remarks_key
 from sigma_mcp.sigmamind.scan import (
     AttemptRecord,
     CaseScan,
@@ -16,6 +18,7 @@ from sigma_mcp.sigmamind.scan import (
     parse_test_case,
     scan_test_cases,
 )
+from sigma_mcp.sigmamind.themes import Failure, Theme, failure_themes
 from sigma_mcp.tools import next_steps
 from sigma_mcp.tools.common import (
     BLOCK_LIMIT,
@@ -41,13 +44,25 @@ from sigma_mcp.tools.get_batch_run.checks import (
     missing_fields,
     verdict_line,
 )
-from sigma_mcp.tools.get_batch_run.output import NOTICE, AttemptResults, BatchRunSummary, CaseSummary, RemarkGroup
+from sigma_mcp.tools.get_batch_run.output import (
+    NOTICE,
+    AttemptResults,
+    BatchRunSummary,
+    CaseSummary,
+    FailureTheme,
+    RemarkGroup,
+)
 from sigma_mcp.tools.spec import MAX_PAGE
 
-REMARKS_KEY_LIMIT = 20_000
-"""Characters of remarks compared when grouping them (more than any group shows)."""
+if TYPE_CHECKING:
+    from sigma_mcp.sigmamind.runs import ScannedRun
+
 HEADER_TEXT_RESERVE = 6 * 1024
 HEADER_DATA_RESERVE = 6 * 1024
+MAX_THEMES = 8
+THEMES_BUDGET = 5 * 1024
+"""Bytes of JSON the failure themes may take, of each channel's budget."""
+THEME_REMARKS_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -72,17 +87,24 @@ def summarize_batch_run(
     ignored: Sequence[str] = (),
     window: Window = Window(),
     text_cost: TextCost | None = None,
-    text_budget: int = TEXT_BUDGET - HEADER_TEXT_RESERVE,
-    data_budget: int = DATA_BUDGET - HEADER_DATA_RESERVE,
+    text_budget: int | None = None,
+    data_budget: int | None = None,
+    scanned: ScannedRun | None = None,
+    cache_age: float | None = None,
 ) -> BatchRunSummary:
     """Summarise a batch run fetched with `batch_id` and `agent_id`.
 
     Counts and rates cover the whole batch; `testCases` holds the window that fits the budgets.
-    `ignored` lists values the parser dropped because of their type (see `models.parse_object`).
+    `ignored` lists values the parser dropped because of their type (see `models.parse_object`). `scanned` is the
+    batch run already scanned (`sigmamind.runs`: with the test-run listing's attempts, perhaps from the cache,
+    `cache_age` seconds ago); without it, `run`'s test cases are scanned here.
     """
     warnings: list[str] = first_warnings(source, ())
     agent = run.agent or AgentRef()
-    cases, not_objects = scan_test_cases(run.testCases or [])
+    if scanned is not None:
+        cases, not_objects = scanned.cases, scanned.not_objects
+    else:
+        cases, not_objects = scan_test_cases(run.testCases or [])
 
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, warnings)
     configured = configured_attempts(cases, len(not_objects))
@@ -92,7 +114,15 @@ def summarize_batch_run(
     if run.testCases is not None and not cases:
         warnings.append("The batch run lists no test cases.")
     with_records = [case for case in cases if case.has_records]
+    if scanned is not None:
+        warnings += scanned.notes
     check_records(with_records, len(cases), counts, warnings)
+    themes = scanned.themes if scanned is not None and scanned.themes is not None else batch_themes(with_records, ())
+    shown_themes, themes_size = _shown_themes(themes)
+    if text_budget is None:
+        text_budget = TEXT_BUDGET - HEADER_TEXT_RESERVE - themes_size
+    if data_budget is None:
+        data_budget = DATA_BUDGET - HEADER_DATA_RESERVE - themes_size
 
     ordered = sorted(cases, key=attrgetter("order"))
     if window.test_case_id is not None:
@@ -112,8 +142,10 @@ def summarize_batch_run(
     if ignored:
         warnings.append("The API sent values of unexpected types, which were ignored: " + listing(ignored) + ".")
 
+    flaky = sum(1 for case in with_records if case.failed and case.passed) if with_records else None
+    failing = sum(1 for case in with_records if case.failed and not case.passed) if with_records else None
     summary = BatchRunSummary(
-        verdict=verdict_line(batch_id, counts, configured, source),
+        verdict=verdict_line(batch_id, counts, configured, source, flaky, failing),
         source=source,
         notice=NOTICE,
         batchId=batch_id,
@@ -129,6 +161,11 @@ def summarize_batch_run(
         configuredAttempts=configured,
         testCaseCount=len(cases),
         testCasesWithFailures=sum(1 for case in with_records if case.failed) if with_records else None,
+        flakyTestCases=flaky,
+        consistentlyFailingTestCases=failing,
+        failureThemes=shown_themes,
+        moreFailureThemes=len(themes) - len(shown_themes),
+        cacheAgeSeconds=None if cache_age is None else round(cache_age, 1),
         testCases=shown,
         offset=window.offset,
         testCasesNotShown=len(ordered) - len(shown),
@@ -141,6 +178,33 @@ def summarize_batch_run(
     )
     summary.nextSteps, summary.advice = next_steps.for_batch_run(summary)
     return summary
+
+
+def _shown_themes(themes: Sequence[Theme]) -> tuple[list[FailureTheme], int]:
+    """The largest themes, at most MAX_THEMES and THEMES_BUDGET bytes of JSON (always the first), and their size."""
+    shown: list[FailureTheme] = []
+    used = 0
+    for theme in themes[:MAX_THEMES]:
+        summary = _theme(theme)
+        size = json_size(summary.model_dump()) + 1
+        if shown and used + size > THEMES_BUDGET:
+            break
+        shown.append(summary)
+        used += size
+    return shown, used
+
+
+def _theme(theme: Theme) -> FailureTheme:
+    job_ids = [clean_line(job, 128) or "" for job in theme.job_ids]
+    return FailureTheme(
+        remarks=None if theme.remarks is None else clean_block(theme.remarks, THEME_REMARKS_LIMIT),
+        count=theme.count,
+        jobIds=[job for job in job_ids if job],
+        jobIdsNotShown=theme.count - len([job for job in job_ids if job]),
+        testCaseIds=[clean_line(tc, 128) or "" for tc in theme.test_case_ids],
+        testCaseIdsNotShown=theme.test_case_ids_not_shown,
+        wordings=theme.variants,
+    )
 
 
 @dataclass(frozen=True)
@@ -211,6 +275,7 @@ def _test_case(case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord]
     variables = tc.mockData or []
     data, _ = mock_data(variables, value_limit=detail.mock_value, most=detail.mock_variables)
     return CaseSummary(
+        flaky=bool(case.passed and case.failed),
         testCaseId=line(tc.testCaseId),
         label=line(tc.label),
         llmModel=line(tc.llmModel),
@@ -224,25 +289,24 @@ def _test_case(case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord]
 
 
 def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail) -> AttemptResults:
-    # Grouped by the remarks as they will show: cleaned, white space folded, blank ones with the missing ones.
-    groups: dict[str | None, list[str]] = {}
-    for record in records:
-        if record.passed is False:
-            remarks = " ".join(clean_block(record.remarks, REMARKS_KEY_LIMIT).split()) if record.remarks else None
-            job_id = clean_line(record.job_id, 128) if record.job_id else ""
-            groups.setdefault(remarks or None, []).append(job_id)
-    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    # Grouped as the whole batch's themes are, by the remarks as they will show.
+    failures = [
+        Failure(remarks_key(record.remarks), clean_line(record.job_id, 128) if record.job_id else None, None)
+        for record in records
+        if record.passed is False
+    ]
+    ranked = failure_themes(failures, max_job_ids=detail.job_ids) if failures else []
     return AttemptResults(
         passed=case.passed,
         failed=case.failed,
         pending=case.pending,
         failureRemarks=[
             RemarkGroup(
-                remarks=None if remarks is None else clean_block(remarks, detail.remarks),
-                count=len(job_ids),
-                jobIds=[job for job in job_ids if job][: detail.job_ids],
+                remarks=None if group.remarks is None else clean_block(group.remarks, detail.remarks),
+                count=group.count,
+                jobIds=[job for job in group.job_ids if job][: detail.job_ids],
             )
-            for remarks, job_ids in ranked[: detail.remark_groups]
+            for group in ranked[: detail.remark_groups]
         ],
         moreRemarkGroups=max(0, len(ranked) - detail.remark_groups),
     )

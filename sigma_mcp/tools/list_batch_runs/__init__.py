@@ -43,7 +43,8 @@ SPEC = ToolSpec(
     name="list_batch_runs",
     title="List an agent's batch runs",
     description="Which batch runs does an agent have, and how did the latest go? Newest first: one row per batch "
-    "run (id, created, attempts, success rate) with the paging facts. Use it when the batch id is not known.",
+    "run (id, created, attempts, success rate) with the paging facts, and the trend of the success rate across the "
+    "runs shown (improving, declining, steady or mixed; best and worst). Use it when the batch id is not known.",
     parameters_model="BatchRunListParameters",
     run=run,
     output="BatchRunListSummary",
