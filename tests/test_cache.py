@@ -166,3 +166,19 @@ def test_a_running_entry_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runs.get(("a", "", "", "")) is None
     assert runs.size == 10
     assert runs.get(("b", "", "", "")) is finished
+
+
+async def test_a_comparison_says_which_side_came_from_the_cache(api: FakeSigmaMind) -> None:
+    api.add_batch_run(make_batch_run(5, records_key="testRuns"))
+    api.add_batch_run(make_batch_run(5, batch_id="batch_base", records_key="testRuns", seed=3))
+    async with connect(settings_for(api)) as client:
+        await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": AGENT})
+        compared = await client.call_tool(
+            "compare_batch_runs", {"agentId": AGENT, "baseBatchId": "batch_base", "candidateBatchId": BATCH}
+        )
+    assert gets(api) == 1  # the candidate was read once, for both calls
+    data = compared.structured_content
+    assert data["base"]["cacheAgeSeconds"] is None
+    assert data["candidate"]["cacheAgeSeconds"] is not None
+    assert "| fetched | for this answer | " in text_of(compared)
+    assert "s ago (sigma-mcp's cache) |" in text_of(compared)

@@ -103,6 +103,7 @@ def test_each_side_says_what_it_ran_and_when() -> None:
         "failedAttempts": 1,
         "successRate": 0.75,
         "testCaseCount": 2,
+        "cacheAgeSeconds": None,
     }
     assert summary.candidate.createdDate == "2026-04-02T10:00:00Z"
     assert summary.candidate.testCaseCount == 1

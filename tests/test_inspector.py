@@ -242,7 +242,7 @@ def test_protocol_eras(inspect: Inspect, target: list[str], era: str, version: s
     result = inspect("--protocol-era", era, "--method", "initialize", target=target).result
     assert result["protocolVersion"] == version
     assert (result["serverInfo"]["name"], result["serverInfo"]["version"]) == ("sigma-mcp", sigma_mcp.__version__)
-    assert set(result["capabilities"]) == {"tools", "prompts", "resources"}
+    assert set(result["capabilities"]) == {"tools", "prompts", "resources", "completions"}
     assert "DEMO MODE" in result["instructions"]
 
 

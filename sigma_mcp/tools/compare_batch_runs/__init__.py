@@ -18,7 +18,7 @@ async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[C
     from sigma_mcp.tools.compare_batch_runs.summary import MAX_LISTED, compare_batch_runs, listed
     from sigma_mcp.tools.fit import fit, off_the_loop, source
 
-    base, candidate = await _fetch_both(client, params)
+    (base, base_age), (candidate, candidate_age) = await _fetch_both(client, params)
 
     def work() -> Answer[ComparisonSummary]:
         def build(most: int) -> ComparisonSummary:
@@ -35,6 +35,7 @@ async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[C
                 ],
                 max_listed=most,
                 scanned=(base, candidate),
+                cache_ages=(base_age, candidate_age),
             )
 
         return fit(build, render_comparison, MAX_LISTED, listed)
@@ -42,7 +43,9 @@ async def run(client: SigmaMindClient, params: ComparisonParameters) -> Answer[C
     return off_the_loop(work, base, candidate)
 
 
-async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> tuple[ScannedRun, ScannedRun]:
+async def _fetch_both(
+    client: SigmaMindClient, params: ComparisonParameters
+) -> tuple[tuple[ScannedRun, float | None], tuple[ScannedRun, float | None]]:
     """Both batch runs (`runs.load_batch_run`: from the cache, or fetched at the same time); the base's failure is
     reported first."""
     import anyio
@@ -50,11 +53,11 @@ async def _fetch_both(client: SigmaMindClient, params: ComparisonParameters) -> 
     from sigma_mcp.sigmamind.errors import SigmaMindError
     from sigma_mcp.sigmamind.runs import load_batch_run
 
-    results: dict[str, ScannedRun | SigmaMindError] = {}
+    results: dict[str, tuple[ScannedRun, float | None] | SigmaMindError] = {}
 
     async def fetch(side: str, batch_id: str) -> None:
         try:
-            results[side], _ = await load_batch_run(client, batch_id, params.agentId)
+            results[side] = await load_batch_run(client, batch_id, params.agentId)
         except SigmaMindError as exc:
             results[side] = exc
 

@@ -20,6 +20,9 @@ class BatchSide(OutputModel):
     failedAttempts: int | None = Field(description="Attempts that failed.")
     successRate: float | None = Field(description="successful / (successful + failed), 0-1, or null.")
     testCaseCount: int = Field(description="Test cases in the batch run.")
+    cacheAgeSeconds: float | None = Field(
+        description="How long ago sigma-mcp fetched it, when it came from its cache; null: fetched for this answer.",
+    )
 
 
 class CaseRef(OutputModel):

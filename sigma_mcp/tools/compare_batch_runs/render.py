@@ -28,6 +28,11 @@ def render_comparison(summary: ComparisonSummary) -> str:
         f"| failed | {number(base.failedAttempts)} | {number(candidate.failedAttempts)} |",
         f"| success rate | {rate(base.successRate)} | {rate(candidate.successRate)} |",
         f"| test cases | {base.testCaseCount} | {candidate.testCaseCount} |",
+        *(
+            [f"| fetched | {_fetched(base.cacheAgeSeconds)} | {_fetched(candidate.cacheAgeSeconds)} |"]
+            if base.cacheAgeSeconds is not None or candidate.cacheAgeSeconds is not None
+            else []
+        ),
     ]
     if summary.successRateChangePoints is not None:
         lines += ["", f"Success rate change: {points(summary.successRateChangePoints)} percentage points."]
@@ -82,3 +87,8 @@ def _change(change: ConfigChange) -> list[str]:
         lines += ["", f"{item.field} in the base:", fence(item.before) if item.before else "(not given)"]
         lines += [f"{item.field} in the candidate:", fence(item.after) if item.after else "(not given)"]
     return lines
+
+
+def _fetched(age: float | None) -> str:
+    """When a side was fetched: for this answer, or from sigma-mcp's cache."""
+    return "for this answer" if age is None else f"{age:.0f} s ago (sigma-mcp's cache)"

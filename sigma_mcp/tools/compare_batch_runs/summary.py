@@ -62,6 +62,7 @@ def compare_batch_runs(
     ignored: Sequence[str] = (),
     max_listed: int = MAX_LISTED,
     scanned: tuple[ScannedRun, ScannedRun] | None = None,
+    cache_ages: tuple[float | None, float | None] = (None, None),
 ) -> ComparisonSummary:
     """`scanned`: both batch runs already scanned (`sigmamind.runs`); without it, their test cases are scanned here."""
     warnings = first_warnings(source, ignored)
@@ -85,8 +86,8 @@ def compare_batch_runs(
         source=source,
         notice=NOTICE,
         agentId=agent_id,
-        base=_batch_side(old),
-        candidate=_batch_side(new),
+        base=_batch_side(old, cache_ages[0]),
+        candidate=_batch_side(new, cache_ages[1]),
         successRateChangePoints=points,
         testCasesAdded=[_ref(new.cases[key]) for key in added[:max_listed]],
         testCasesAddedCount=len(added),
@@ -153,7 +154,7 @@ def _check_order(old: _Side, new: _Side, warnings: list[str]) -> None:
         )
 
 
-def _batch_side(side: _Side) -> BatchSide:
+def _batch_side(side: _Side, age: float | None) -> BatchSide:
     return BatchSide(
         batchId=side.batch_id,
         createdDate=line(side.run.createdDate),
@@ -162,6 +163,7 @@ def _batch_side(side: _Side) -> BatchSide:
         failedAttempts=side.counts.failed,
         successRate=side.counts.rate,
         testCaseCount=side.entries,
+        cacheAgeSeconds=None if age is None else round(age, 1),
     )
 
 
