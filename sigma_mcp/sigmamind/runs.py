@@ -147,8 +147,18 @@ def compact_run(scanned: ScannedRun) -> None:
 
 def batch_themes(cases: Sequence[CaseScan], unmatched: Sequence[dict[str, Any]]) -> list[Theme]:
     """The failure themes of the whole batch: every failed attempt's remarks, grouped (`sigmamind.themes`)."""
+    keys: dict[str, str | None] = {}  # the same remarks recur: cleaned once each
+
+    def key(remarks: str | None) -> str | None:
+        if remarks is None:
+            return None
+        found = keys.get(remarks, "")
+        if found == "":
+            found = keys[remarks] = remarks_key(remarks)
+        return found
+
     failures = [
-        Failure(remarks_key(record.remarks), record.job_id, case.test_case_id)
+        Failure(key(record.remarks), record.job_id, case.test_case_id)
         for case in cases
         if case.failed
         for record in attempt_records(case)[0]

@@ -12,7 +12,6 @@ its key.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,8 +58,6 @@ class CaseScan:
     """The test case's `label`, as sent."""
     blob: bytes | None = None
     """The test case's JSON, once `compact` has let go of `raw`: what `full` parses again."""
-    config: bytes = b""
-    """A digest of the fields a comparison compares (`COMPARED_FIELDS`), once compacted."""
     listed: list[Any] = field(default_factory=list)
     """Per-attempt records from the test-run listing (`add_records`), which `raw` does not hold."""
 
@@ -82,16 +79,10 @@ COMPARED_FIELDS = ("successCriteria", "userPrompt", "llmModel", "mockData", "att
 """What makes two runs of a test case the same test (compare_batch_runs)."""
 
 
-def config_digest(raw: dict[str, Any]) -> bytes:
-    """A digest of the compared fields: equal digests, equal fields (a difference is then looked at in full)."""
-    return hashlib.blake2b(repr([raw.get(name) for name in COMPARED_FIELDS]).encode(), digest_size=16).digest()
-
-
 def compact(scan: CaseScan, blob: bytes) -> None:
     """Let go of the test case's parsed JSON, keeping `blob`, its JSON text, to parse again when it is shown: a
     kept batch run of thousands of test cases then takes little more memory than its answer's bytes. Records from
     elsewhere (the listing) are kept; the test case's own are found again in `blob`."""
-    scan.config = config_digest(scan.raw)
     scan.blob = blob
     scan.raw = {}
     scan.record_lists = []
