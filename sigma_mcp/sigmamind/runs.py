@@ -102,6 +102,7 @@ async def load_batch_run(client: SigmaMindClient, batch_id: str, agent_id: str) 
     # The body's objects live on in the scan: handed to no stretch, which would free them after the reply.
     scanned = in_one_stretch(lambda: scan_run(body))
     body.release()
+    keep = True
     if needs_listing(scanned):
         if client.no_test_run_listing is not None:
             scanned.notes.append(absent_note(batch_id, client.no_test_run_listing))
@@ -109,10 +110,12 @@ async def load_batch_run(client: SigmaMindClient, batch_id: str, agent_id: str) 
             listed = await read_listing(client, batch_id, agent_id)
             if isinstance(listed, str):
                 scanned.notes.append(listed)
+                # Found absent, it stays so; failed this time, the next call asks again: nothing to keep.
+                keep = client.no_test_run_listing is not None
             else:
                 attach(scanned, listed, batch_id)
     in_one_stretch(lambda: compact_run(scanned))
-    if not any(note.startswith(UNREADABLE) for note in scanned.notes):
+    if keep:
         client.runs.put(key, scanned)
     return scanned, None
 
@@ -347,12 +350,9 @@ def absent_note(batch_id: str, how: str) -> str:
     )
 
 
-UNREADABLE = "Per-attempt results could not be read from the test-run listing this time: "
-
-
 def unreadable_note(error: SigmaMindError) -> str:
     return (
-        UNREADABLE
+        "Per-attempt results could not be read from the test-run listing this time: "
         + error.message
         + " The counts above are the batch run's own; call get_batch_run again for the judge's remarks."
     )

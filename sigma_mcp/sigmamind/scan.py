@@ -179,12 +179,12 @@ def add_records(scan: CaseScan, records: list[Any]) -> None:
     scan.order = (0, -scan.failed, scan.index) if scan.failed else (2, 0, scan.index)
 
 
-def attempt_records(scan: CaseScan) -> tuple[list[AttemptRecord], list[str]]:
+def attempt_records(scan: CaseScan, raw: dict[str, Any] | None = None) -> tuple[list[AttemptRecord], list[str]]:
     """The per-attempt results of a test case, from the lists its scan counted, with the same verdicts, and a
-    note for each value of an unexpected type."""
+    note for each value of an unexpected type. `raw`: the test case's JSON, when already parsed (`CaseScan.full`)."""
     records: list[AttemptRecord] = []
     notes: list[str] = []
-    lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
+    lists = _scan(scan.index, raw or scan.full()).record_lists if scan.blob is not None else scan.record_lists
     if scan.listed:
         lists = [*lists, (LISTED_KEY, scan.listed)]
     for key, values in lists:
@@ -224,9 +224,9 @@ def record_verdict(record: dict[str, Any]) -> bool | None:
     return verdict if type(verdict) is bool else _verdict(record)
 
 
-def parse_test_case(scan: CaseScan) -> Parsed[CasePayload]:
+def parse_test_case(scan: CaseScan, raw: dict[str, Any] | None = None) -> Parsed[CasePayload]:
     """The test case in full, tolerantly parsed; notes name it by its place in the batch run."""
-    known = {key: value for key, value in scan.full().items() if key in KNOWN_FIELDS}
+    known = {key: value for key, value in (raw or scan.full()).items() if key in KNOWN_FIELDS}
     try:
         parsed = Parsed(CasePayload.model_validate(known))
     except ValidationError:

@@ -249,8 +249,9 @@ def _window(
     for case in ordered[window.offset :]:
         if len(shown) >= limit:
             break
-        parsed = parse_test_case(case)
-        records, record_notes = attempt_records(case) if case.has_records else ([], [])
+        raw = case.full()  # a kept test case's JSON, parsed once for both
+        parsed = parse_test_case(case, raw)
+        records, record_notes = attempt_records(case, raw) if case.has_records else ([], [])
         for detail in details if not shown else details[:1]:
             summary = _test_case(case, parsed.value, records, detail)
             text = text_cost(summary) if text_cost else 0
