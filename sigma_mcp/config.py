@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -140,7 +141,7 @@ class Settings:
         if cache_problem:
             problems.append(cache_problem)
 
-        default_agent_id, agent_problem = parse_agent_id(env.get(AGENT_ID_VAR))
+        default_agent_id, agent_problem = parse_agent_id(env.get(AGENT_ID_VAR), api_key)
         if agent_problem:
             problems.append(agent_problem)
 
@@ -203,12 +204,24 @@ class Settings:
         return key.value, True
 
 
-def parse_agent_id(raw: str | None) -> tuple[str | None, str | None]:
+_KEY_LIKE = re.compile(r"(?i)\bsk[_-]|bearer|api[_-]?key")
+"""What a value pasted into the wrong variable (an API key, a header) holds and an agent id does not."""
+
+
+def parse_agent_id(raw: str | None, api_key: str | None = None) -> tuple[str | None, str | None]:
     """The default agent id (None when unset or refused) and, if it is refused, why: it is checked as an agentId
-    argument is, since it goes into the same URLs."""
+    argument is, since it goes into the same URLs; and one that holds `api_key` or looks like a key is refused
+    without being quoted, since it would go into every request's URL (and the message into every answer)."""
     if raw is None or not raw.strip():
         return None, None
     text = raw.strip()
+    if (api_key and len(api_key) >= SHORT_SECRET // 2 and api_key in text) or _KEY_LIKE.search(text):
+        return None, (
+            f"{AGENT_ID_VAR} holds an API key or something like one ({len(text)} characters, not shown), not an "
+            f"agent id: it would be sent in every request's URL. Put the key in {API_KEY_VAR} only, set "
+            f"{AGENT_ID_VAR} to the id shown on the agent's page in the SigmaMind dashboard, for example "
+            f"{AGENT_ID_EXAMPLE}, or unset it, and restart the server."
+        )
     problem = id_problem(text)
     if problem is None:
         return text, None

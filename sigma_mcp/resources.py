@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, Resource
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, Completion, CompletionArgument, CompletionContext, PromptReference, Resource
 from mcp.types import ResourceTemplateReference as TemplateReference
 
 from sigma_mcp.config import AGENT_ID_VAR, Settings
@@ -44,6 +45,8 @@ DEFAULT_BATCH_RUN_TEMPLATE = "sigmamind://batch-runs/{batchId}"
 DEFAULT_TEST_RUN_TEMPLATE = DEFAULT_BATCH_RUN_TEMPLATE + "/test-runs/{jobId}"
 BATCH_ID_TEMPLATES = (BATCH_RUN_TEMPLATE, TEST_RUN_TEMPLATE, DEFAULT_BATCH_RUN_TEMPLATE, DEFAULT_TEST_RUN_TEMPLATE)
 """The templates whose batchId is completed (the prompt's is too)."""
+AGENT_TEMPLATES = (BATCH_RUN_TEMPLATE, TEST_RUN_TEMPLATE)
+"""The templates that take an agentId (completed with the default agent; the prompt's is too)."""
 
 LISTED = 20
 """Batch runs resources/list shows: the first page of list_batch_runs, at its default size."""
@@ -55,6 +58,9 @@ LISTING_SECONDS = 5.0
 longer is of no use."""
 KEEP_SECONDS = 30.0
 KEPT_LISTINGS = 32
+FAILED_SECONDS = 10.0
+"""How long a listing that failed is not asked for again (for that key and agent): a picker asks at every keystroke,
+and a failing API answers slowly, after retries."""
 
 
 def add_resources(server: SigmaServer, settings: Settings) -> None:
@@ -176,9 +182,11 @@ class Recent:
 
 @dataclass
 class RecentListings:
-    """Listings kept for the next request, by (agent, page size)."""
+    """Listings kept for the next request, by (agent, page size); and listings that failed, by (the fingerprint of
+    the key they were asked for with, agent), not asked for again for `FAILED_SECONDS`."""
 
     kept: OrderedDict[tuple[str, int], tuple[float, Recent]] = field(default_factory=OrderedDict)
+    failed: OrderedDict[tuple[str, str], float] = field(default_factory=OrderedDict)
 
     def get(self, agent_id: str, size: int) -> Recent | None:
         entry = self.kept.get((agent_id, size))
@@ -191,6 +199,16 @@ class RecentListings:
         self.kept.move_to_end((agent_id, size))
         while len(self.kept) > KEPT_LISTINGS:
             self.kept.popitem(last=False)
+
+    def failed_lately(self, key: tuple[str, str]) -> bool:
+        when = self.failed.get(key)
+        return when is not None and time.monotonic() - when <= FAILED_SECONDS
+
+    def note_failure(self, key: tuple[str, str]) -> None:
+        self.failed[key] = time.monotonic()
+        self.failed.move_to_end(key)
+        while len(self.failed) > KEPT_LISTINGS:
+            self.failed.popitem(last=False)
 
 
 async def recent_batch_runs(app: AppState, agent_id: str, size: int) -> Recent:
@@ -217,12 +235,11 @@ def _recent(body: Body, agent_id: str, size: int) -> Recent:
     def work() -> Recent:
         parsed = body.parse(BatchRunPage)
         summary = summarize_batch_run_page(parsed.value, agent_id=agent_id, page=0, size=size, max_rows=size)
-        runs = tuple(
-            RecentRun(row.batchId, _when(row.createdDate), row.successRate, row.possiblyRunning)
-            for row in summary.batchRuns
-            if row.batchId is not None and is_id(row.batchId)
-        )
-        return Recent(runs, bool(summary.hasNext))
+        runs: dict[str, RecentRun] = {}  # by id: a batch run the API lists twice is one resource (its first row)
+        for row in summary.batchRuns:
+            if row.batchId is not None and is_id(row.batchId) and row.batchId not in runs:
+                runs[row.batchId] = RecentRun(row.batchId, _when(row.createdDate), row.successRate, row.possiblyRunning)
+        return Recent(tuple(runs.values()), bool(summary.hasNext))
 
     return in_one_stretch(work, body)
 
@@ -241,12 +258,12 @@ async def complete(
 ) -> Completion:
     """Completions of agentId (the default agent) and batchId (the agent's recent batch ids: the agentId already
     given, else the default); nothing for anything else, or when no agent is known."""
-    if not _completes(ref):
-        return Completion(values=[])
+    _check_ref(ref)
     default = app.settings.default_agent_id
     typed = argument.value.casefold()
     if argument.name == "agentId":
-        return Completion(values=[default] if default and default.casefold().startswith(typed) else [])
+        takes_agent = isinstance(ref, PromptReference) or ref.uri in AGENT_TEMPLATES
+        return Completion(values=[default] if takes_agent and default and default.casefold().startswith(typed) else [])
     if argument.name != "batchId":
         return Completion(values=[])
     given = (context.arguments or {}).get("agentId") if context else None
@@ -264,17 +281,35 @@ async def complete(
     )
 
 
-def _completes(ref: PromptReference | TemplateReference) -> bool:
+def _check_ref(ref: PromptReference | TemplateReference) -> None:
+    """`MCPError` (invalid params, as the specification asks) for a prompt or template this server does not have."""
     if isinstance(ref, PromptReference):
-        return ref.name == TRIAGE_PROMPT
-    return ref.uri in BATCH_ID_TEMPLATES
+        if ref.name != TRIAGE_PROMPT:
+            raise MCPError(
+                code=INVALID_PARAMS, message=f"No prompt named {_shown(ref.name)}; the one prompt is {TRIAGE_PROMPT}."
+            )
+    elif ref.uri not in BATCH_ID_TEMPLATES:
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"No resource template {_shown(ref.uri)}; the templates are " + ", ".join(BATCH_ID_TEMPLATES) + ".",
+        )
+
+
+def _shown(value: str) -> str:
+    """A client's name for something, quoted safely and briefly."""
+    return ascii(value if len(value) <= 80 else value[:80] + "…")
 
 
 async def _listed(app: AppState, agent_id: str, size: int, what: str) -> Recent | None:
-    """`recent_batch_runs`, or None and a line on stderr when the listing fails."""
+    """`recent_batch_runs`, or None and a line on stderr when the listing fails (then, for `FAILED_SECONDS`, None
+    without asking again)."""
     from sigma_mcp.sigmamind.errors import SigmaMindError
 
+    failure = None
     try:
+        failure = (app.client.cache_key(agent_id, "")[0], agent_id)  # the key's fingerprint (no key: raised here)
+        if app.recent.failed_lately(failure):
+            return None
         return await recent_batch_runs(app, agent_id, size)
     except SigmaMindError as exc:
         logger.warning(
@@ -289,6 +324,8 @@ async def _listed(app: AppState, agent_id: str, size: int, what: str) -> Recent 
         )
     except Exception:
         logger.exception("%s: listing the batch runs of agent %s failed unexpectedly", what, agent_id)
+    if failure is not None:
+        app.recent.note_failure(failure)
     return None
 
 
@@ -315,7 +352,10 @@ def _when(created: str | None) -> str | None:
     from sigma_mcp.tools.common import parse_timestamp
 
     when = parse_timestamp(created)
-    return None if when is None else when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return None if when is None else when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, ValueError):  # "0001-01-01T00:00:00+01:00": a date, but not one in UTC
+        return None
 
 
 def _percent(rate: float) -> str:

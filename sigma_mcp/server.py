@@ -154,10 +154,14 @@ class ArgumentShapes:
             from sigma_mcp.tools.parameters import TriageParameters
 
             try:
-                parse_arguments(name, TriageParameters, arguments, default_agent_id=self._settings.agent_default())
+                default = self._settings.agent_default()
+                parse_arguments(name, TriageParameters, arguments, default_agent_id=default)
             except (InvalidArgument, ConfigurationError) as exc:
                 code = INVALID_PARAMS if isinstance(exc, InvalidArgument) else INTERNAL_ERROR
                 raise MCPError(code=code, message=self._redactor.text(exc.message)) from None
+            if default is not None and isinstance(arguments, dict) and arguments.get("agentId", 0) in (None, ""):
+                # Accepted as the default agent, as a tool call's is: left out for the SDK, which takes only text.
+                del arguments["agentId"]
         return await call_next(ctx)
 
 

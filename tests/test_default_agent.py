@@ -94,6 +94,16 @@ async def test_an_explicit_agent_id_wins(api: FakeSigmaMind, documented_example:
     assert agents_asked_for(api) == {OTHER}
 
 
+async def test_a_default_agent_the_api_does_not_know_is_said_to_come_from_the_variable(api: FakeSigmaMind) -> None:
+    async with connect(with_default(api)) as client:
+        defaulted = await client.call_tool("get_batch_run", {"batchId": BATCH})
+        other = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": OTHER})
+    assert defaulted.is_error is True
+    assert other.is_error is True
+    assert "This agentId is the default agent, set by SIGMAMIND_AGENT_ID" in text_of(defaulted)
+    assert "SIGMAMIND_AGENT_ID" not in text_of(other)
+
+
 async def test_a_null_agent_id_is_the_default_agent_too(api: FakeSigmaMind, documented_example: dict[str, Any]) -> None:
     serve_agent(api, documented_example, DEFAULT)
     async with connect(with_default(api)) as client:
@@ -180,6 +190,25 @@ def test_the_default_agent_is_stripped_and_shown() -> None:
 
 
 @pytest.mark.parametrize(
+    "value",
+    [API_KEY, f"Bearer {API_KEY}", "sk_live_9fQ2Lm7Tx4Vb8Nc1Zr6Wp3Hd5Kj0Ys", "x-api-key:abc"],
+    ids=["the-key", "a-header", "another-key", "a-header-name"],
+)
+async def test_a_key_in_the_agent_variable_is_refused_and_never_shown(api: FakeSigmaMind, value: str) -> None:
+    async with connect(settings_for(api, SIGMAMIND_AGENT_ID=value)) as client:
+        result = await client.call_tool("get_batch_run", {"batchId": BATCH})
+        tools = (await client.list_tools()).tools
+    said = text_of(result)
+    assert result.is_error is True
+    assert said.startswith("SIGMAMIND_AGENT_ID holds an API key or something like one")
+    assert "not shown" in said
+    for part in (value, value[-12:], API_KEY[:12]):
+        assert part not in said
+        assert part not in json.dumps([tool.model_dump(mode="json") for tool in tools])
+    assert api.requests == []  # the key went into no URL
+
+
+@pytest.mark.parametrize(
     "arguments", [{"batchId": BATCH}, {"batchId": BATCH, "agentId": DEFAULT}], ids=["default", "explicit"]
 )
 async def test_every_call_reports_a_bad_default_agent(api: FakeSigmaMind, arguments: dict[str, str]) -> None:
@@ -227,6 +256,31 @@ async def test_the_prompt_without_a_default_still_needs_agent_id(api: FakeSigmaM
     assert [(a.name, a.required) for a in prompt.arguments or []] == [("batchId", True), ("agentId", True)]
     assert str(raised.value).startswith("Missing required parameter agentId for triage_batch_run.")
     assert "SIGMAMIND_AGENT_ID" in str(raised.value)
+
+
+async def test_an_empty_agent_id_is_the_default_in_the_prompt_and_the_tools(
+    api: FakeSigmaMind, documented_example: dict[str, Any]
+) -> None:
+    serve_agent(api, documented_example, DEFAULT)
+    async with connect(with_default(api)) as client:
+        prompt = await client.get_prompt("triage_batch_run", {"batchId": BATCH, "agentId": ""})
+        result = await client.call_tool("get_batch_run", {"batchId": BATCH, "agentId": ""})
+    (message,) = prompt.messages
+    assert isinstance(message.content, TextContent)
+    assert message.content.text.startswith(f"Triage SigmaMind batch run {BATCH} of agent {DEFAULT}:")
+    assert result.is_error is False, text_of(result)
+    assert agents_asked_for(api) == {DEFAULT}
+
+
+async def test_a_null_agent_id_is_the_default_in_the_prompt_as_in_the_tools(api: FakeSigmaMind) -> None:
+    # The Python client refuses to send null as a prompt argument; other clients may: sent here as they would.
+    get = {"name": "triage_batch_run", "arguments": {"batchId": BATCH, "agentId": None}}
+    with http_server(env=env_for(api, SIGMAMIND_AGENT_ID=DEFAULT)) as server:
+        answer = await post(server.url, {"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": get})
+        server.stop()
+    assert answer.status_code == 200
+    (message,) = answer.json()["result"]["messages"]
+    assert message["content"]["text"].startswith(f"Triage SigmaMind batch run {BATCH} of agent {DEFAULT}:")
 
 
 async def test_the_prompt_still_refuses_a_bad_explicit_agent(api: FakeSigmaMind) -> None:
@@ -279,6 +333,28 @@ async def test_resources_list_the_default_agents_recent_batch_runs(
         "sigmamind://batch-runs/{batchId}",
         "sigmamind://batch-runs/{batchId}/test-runs/{jobId}",
     }
+
+
+async def test_a_date_out_of_range_in_utc_and_a_repeated_id_spoil_nothing(
+    api: FakeSigmaMind, documented_example: dict[str, Any]
+) -> None:
+    serve_agent(api, documented_example, DEFAULT)
+    odd = [
+        {"batchId": "batch_Old1", "createdDate": "0001-01-01T00:00:00+01:00"},
+        {"batchId": "batch_Far1", "createdDate": "9999-12-31T23:59:59-23:59"},
+        {"batchId": BATCH, "createdDate": "2026-05-01T00:00:00Z"},  # listed again below, as the API sends it
+    ]
+    api.pages[DEFAULT]["data"][:0] = odd
+    async with connect(with_default(api)) as client:
+        resources = (await client.list_resources(cache_mode="bypass")).resources
+        completed = await client.complete(PromptReference(name="triage_batch_run"), {"name": "batchId", "value": ""})
+    assert [r.name for r in resources] == [
+        "batch_Old1 (date unknown, no results yet)",
+        "batch_Far1 (date unknown, no results yet)",
+        f"{BATCH} (2026-05-01 00:00 UTC, no results yet)",
+        f"{EARLIER} (2026-03-20 08:00 UTC, 80% passed)",
+    ]  # each id once, as it first comes
+    assert completed.completion.values == ["batch_Old1", "batch_Far1", BATCH, EARLIER]
 
 
 async def test_without_a_default_resources_are_the_templates_only(api: FakeSigmaMind, mode: str) -> None:
@@ -444,11 +520,45 @@ async def test_agent_id_completes_to_the_default(api: FakeSigmaMind, mode: str) 
             other = await client.complete(ref, {"name": "agentId", "value": "agent_Rk"})
             assert other.completion.values == []
         job = await client.complete(ResourceTemplateReference(uri=TEST_RUN_TEMPLATE), {"name": "jobId", "value": ""})
-        foreign = await client.complete(PromptReference(name="another"), {"name": "batchId", "value": ""})
+        # A template without an agentId has none to complete.
+        agentless = await client.complete(
+            ResourceTemplateReference(uri="sigmamind://batch-runs/{batchId}"), {"name": "agentId", "value": ""}
+        )
     async with connect(settings_for(api), mode) as client:
         unknown = await client.complete(template, {"name": "agentId", "value": ""})
-    assert job.completion.values == foreign.completion.values == unknown.completion.values == []
+    assert job.completion.values == agentless.completion.values == unknown.completion.values == []
     assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [PromptReference(name="another\x00prompt"), ResourceTemplateReference(uri="sigmamind://elsewhere/{batchId}")],
+    ids=["prompt", "template"],
+)
+async def test_a_completion_of_something_the_server_does_not_have_is_invalid_params(
+    api: FakeSigmaMind, ref: PromptReference | ResourceTemplateReference
+) -> None:
+    async with connect(with_default(api)) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.complete(ref, {"name": "batchId", "value": ""})
+    assert raised.value.error.code == -32602
+    assert str(raised.value).startswith(("No prompt named 'another\\x00prompt'", "No resource template"))
+    assert api.requests == []
+
+
+async def test_a_failed_listing_is_not_asked_for_again_at_every_keystroke(api: FakeSigmaMind) -> None:
+    api.handler = lambda seen: api_error(503, "Service Unavailable", "down")
+    prompt = PromptReference(name="triage_batch_run")
+    async with connect(with_default(api, SIGMAMIND_TIMEOUT="2")) as client:
+        first = await client.complete(prompt, {"name": "batchId", "value": ""})
+        asked = len(api.requests)
+        later = [await client.complete(prompt, {"name": "batchId", "value": typed}) for typed in ("b", "ba", "bat")]
+        resources = (await client.list_resources(cache_mode="bypass")).resources
+    assert asked >= 1  # the first one asked (with its retries)
+    assert len(api.requests) == asked  # the next keystrokes, and resources/list, within FAILED_SECONDS did not
+    assert first.completion.values == []
+    assert all(said.completion.values == [] for said in later)
+    assert resources == []
 
 
 async def test_a_failed_listing_completes_to_nothing(api: FakeSigmaMind, caplog: pytest.LogCaptureFixture) -> None:

@@ -19,7 +19,7 @@ import anyio
 import httpx
 
 from sigma_mcp import __version__
-from sigma_mcp.config import Settings, is_loopback_host
+from sigma_mcp.config import AGENT_ID_VAR, Settings, is_loopback_host
 from sigma_mcp.demo import DEMO_BASE_URL, demo_transport
 from sigma_mcp.safety.redaction import Redactor
 from sigma_mcp.sigmamind.cache import CacheKey, RunCache
@@ -136,6 +136,15 @@ class SigmaMindClient:
         key, _ = self.settings.credentials()
         return (fingerprint(key) if key else "", self.base_url, agent_id, batch_id)
 
+    def _default_agent_hint(self, agent_id: str) -> str:
+        """What a 404's hint adds when the agent is the default one: where that id came from."""
+        if agent_id != self.settings.default_agent_id:
+            return ""
+        return (
+            f" This agentId is the default agent, set by {AGENT_ID_VAR} in the server's environment: if it is not "
+            "the right one, name the agent in the call, or have the variable corrected."
+        )
+
     async def get_batch_run(self, batch_id: str, agent_id: str) -> Body:
         """The body of `GET /v1/batch-runs/{batchId}?agentId={agentId}`; ids must already be validated."""
         target = Target(
@@ -143,7 +152,7 @@ class SigmaMindClient:
             not_found_hint=(
                 "Check both ids: batchId is the batch run's id (e.g. batch_s0OJu2JWR8R45Fai) and agentId "
                 "the id of the agent it ran against (e.g. agent_D5D0p7TUs66TTAEAx); the batch run must "
-                "belong to that agent."
+                "belong to that agent." + self._default_agent_hint(agent_id)
             ),
         )
         return Body(await self._get(f"/v1/batch-runs/{batch_id}", {"agentId": agent_id}, target), target)
@@ -155,7 +164,7 @@ class SigmaMindClient:
             not_found_hint=(
                 "Check all three ids: jobId is one attempt's id (get_batch_run lists them under each test "
                 "case's results when the API sends them; the SigmaMind dashboard shows them too), batchId the "
-                "batch run it belongs to, and agentId that batch run's agent."
+                "batch run it belongs to, and agentId that batch run's agent." + self._default_agent_hint(agent_id)
             ),
         )
         return Body(
@@ -166,7 +175,8 @@ class SigmaMindClient:
         """`GET /v1/batch-runs?agentId=&page=&size=`, newest first; the id must already be validated."""
         target = Target(
             description=f"batch runs of agent '{agent_id}'",
-            not_found_hint="Check agentId: it is the id shown on the agent's page in the SigmaMind dashboard.",
+            not_found_hint="Check agentId: it is the id shown on the agent's page in the SigmaMind dashboard."
+            + self._default_agent_hint(agent_id),
         )
         params = {"agentId": agent_id, "page": str(page), "size": str(size)}
         return Body(await self._get("/v1/batch-runs", params, target), target)

@@ -23,8 +23,8 @@ M = TypeVar("M", bound=BaseModel)
 NOTHING_SENT = "Nothing was sent to SigmaMind."
 NO_DEFAULT_AGENT = (
     "Ask the user for it; or, to make one agent the default whenever agentId is left out, set "
-    f"{AGENT_ID_VAR} to its id in the server's environment (the \"env\" block of the MCP client's configuration) "
-    "and restart the server."
+    f'{AGENT_ID_VAR} to its id in the server\'s environment (for a server the MCP client starts, the "env" block '
+    "of the client's configuration; for a shared one, its operator's) and restart the server."
 )
 """What a call that names no agent is told, when there is no default."""
 
@@ -37,7 +37,7 @@ def default_agent_note(agent_id: str) -> str:
 def parse_arguments(owner: str, model: type[M], arguments: object, *, default_agent_id: str | None = None) -> M:
     """`arguments` validated by `model`, else `InvalidArgument` saying what is wrong (`owner`: the tool or
     prompt, as the message names it). With `default_agent_id` (`Settings.agent_default`), an `agentId` that is
-    left out or null is that one."""
+    left out, null or empty is that one."""
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
@@ -46,8 +46,8 @@ def parse_arguments(owner: str, model: type[M], arguments: object, *, default_ag
     unknown = [key for key in arguments if key not in fields]
     if unknown:  # said before validating: pydantic would build an error for each of them, however many
         _refuse(_unknown(owner, model, unknown))
-    if default_agent_id is not None and AGENT in fields and arguments.get(AGENT) is None:
-        arguments = {**arguments, AGENT: default_agent_id}
+    if default_agent_id is not None and AGENT in fields and arguments.get(AGENT) in (None, ""):
+        arguments = {**arguments, AGENT: default_agent_id}  # left out, null or empty: the default
     try:
         return model.model_validate(arguments)
     except ValidationError as exc:
