@@ -2,7 +2,8 @@
 the measuring client for the interpreter: `python -m bench.upstream` prints its URL, then serves
 realistic batch runs of 1, 100 and 10,000 test cases until its standard input closes.
 
-`GET /_stats` answers with the requests served and the TCP connections opened so far.
+`/v1/batch-runs/<id>.<n>` (`batch_10000.3`, say) is the batch run `<id>` under another id, for calls that no
+cache has answered before. `GET /_stats` answers with the requests served and the TCP connections opened so far.
 
 For the soak (bench/soak.py) it also serves, whichever batch runs are named:
 
@@ -92,7 +93,10 @@ def main() -> None:
         if seen.path == "/_stats":
             return Reply.json(_stats(api, int((seen.query.get("since") or ["0"])[0])))
         batch_id = seen.path.rsplit("/", 1)[-1]
-        if batch_id in served and seen.query.get("agentId") == [AGENT_ID]:
+        served_as, _, copy = batch_id.partition(".")
+        if served_as in served and seen.query.get("agentId") == [AGENT_ID]:
+            if copy:  # `batch_10000.3`: the same batch run under another id, which no cache has seen
+                return Reply(body=served[served_as].replace(f'"{served_as}"'.encode(), f'"{batch_id}"'.encode(), 1))
             return Reply(body=served[batch_id])
         # What the soak adds; every other request is answered 404 as before.
         if seen.query.get("agentId") == [AGENT_ID]:

@@ -742,7 +742,7 @@ async def test_records_in_a_list_whose_first_item_is_not_one_are_still_counted(a
     counted_results = results["tc_000001"]
     assert counted_results is not None
     assert (counted_results["passed"], counted_results["failed"], counted_results["pending"]) == (1, 1, 0)
-    assert counted_results["failureRemarks"] == [{"remarks": R1, "count": 1, "jobIds": ["job_a"]}]
+    assert counted_results["failureRemarks"] == [{"remarks": R1, "count": 1, "jobIds": ["job_a"], "wordings": 1}]
     assert results["tc_000002"] is None  # a list of objects without jobId, verdict or remarks is not records
 
 

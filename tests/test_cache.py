@@ -182,3 +182,42 @@ async def test_a_comparison_says_which_side_came_from_the_cache(api: FakeSigmaMi
     assert data["candidate"]["cacheAgeSeconds"] is not None
     assert "| fetched | for this answer | " in text_of(compared)
     assert "s ago (sigma-mcp's cache) |" in text_of(compared)
+
+
+async def test_a_kept_batch_run_is_compacted_after_the_reply_and_answers_the_same(api: FakeSigmaMind) -> None:
+    import anyio
+
+    from sigma_mcp.registry import BY_NAME
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.sigmamind.runs import load_batch_run
+    from sigma_mcp.tools.arguments import parse_arguments
+
+    body = make_batch_run(60, records_key="testRuns", failure_rate=0.4, varied=True)
+    body["testCases"][3]["mockData"] = [
+        {"variableName": "big", "value": 10**40},
+        {"variableName": "neg", "value": -0.0},
+    ]
+    body["testCases"][4]["attempt"] = "3"  # repaired as it is parsed, the same way from the kept copy
+    api.add_batch_run(body)
+    spec = BY_NAME["get_batch_run"]
+    arguments = [{"batchId": BATCH, "agentId": AGENT}, {"batchId": BATCH, "agentId": AGENT, "offset": 5, "limit": 3}]
+    async with SigmaMindClient(settings_for(api)) as client:
+        scanned, _ = await load_batch_run(client, BATCH, AGENT)
+        assert all(case.blob is None for case in scanned.cases)  # not yet: the reply comes first
+        fresh = [(await spec.run(client, parse_arguments(spec.name, spec.parameters, a))).data for a in arguments]
+        await anyio.sleep(0.3)  # the reply is on its way: the kept run lets go of its parsed JSON
+        assert all(case.blob is not None and not case.raw for case in scanned.cases)
+        assert scanned.run.testCases == []
+        kept = [(await spec.run(client, parse_arguments(spec.name, spec.parameters, a))).data for a in arguments]
+    assert gets(api) == 1
+    for before, after in zip(fresh, kept, strict=True):
+        assert _without_cache_age(before) == _without_cache_age(after)
+
+
+def _without_cache_age(data: bytes) -> Any:
+    import json
+
+    value = json.loads(data)
+    value.pop("cacheAgeSeconds")
+    value["warnings"] = [w for w in value["warnings"] if "cache" not in w]
+    return value

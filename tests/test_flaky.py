@@ -77,3 +77,16 @@ async def test_the_demo_shows_themes_and_flaky_test_cases_in_both_channels() -> 
     assert text.index("## Failure themes") < text.index("## Test cases")
     for theme in data["failureThemes"]:
         assert theme["remarks"] in text
+    # The three wordings of the date of birth asked for twice are one theme, the largest; the two of the slot not
+    # read back another (docs/themes.md).
+    assert [(theme["count"], sorted(theme["jobIds"])) for theme in data["failureThemes"][:2]] == [
+        (3, ["job_Fu3L1", "job_Fu3L2", "job_Fu3L3"]),
+        (2, ["job_Bk5A2", "job_Bk5A4"]),
+    ]
+    # A test case's remarks are grouped as the batch's themes grouped them.
+    returning = next(case for case in data["testCases"] if case["testCaseId"] == "tc_Fu3Lw8Nq5Pz1Ky7d")
+    assert [(group["count"], group["wordings"]) for group in returning["results"]["failureRemarks"]] == [(3, 3), (1, 1)]
+    assert (
+        "Failed 3 times (`job_Fu3L1`, `job_Fu3L2`, `job_Fu3L3`), judge's remarks in 3 wordings, the most frequent:"
+        in text
+    )

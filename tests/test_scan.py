@@ -38,18 +38,18 @@ def test_entries_that_are_not_objects_are_noted_by_position() -> None:
 
 def test_a_complete_test_case_has_nothing_missing() -> None:
     case = scan(COMPLETE)
-    assert (case.test_case_id, case.attempt, case.missing, case.notes) == ("tc_1", 2, [], [])
+    assert (case.test_case_id, case.attempt, case.missing, case.notes) == ("tc_1", 2, (), ())
     assert (case.has_records, attempt_records(case)[0], case.order) == (False, [], (1, 0, 0))
 
 
 @pytest.mark.parametrize("absent", ["testCaseId", "label", "llmModel", "userPrompt", "successCriteria", "attempt"])
 def test_each_checked_field_is_reported_missing(absent: str) -> None:
     for raw in ({k: v for k, v in COMPLETE.items() if k != absent}, {**COMPLETE, absent: None}):
-        assert scan(raw).missing == [absent]
+        assert scan(raw).missing == (absent,)
 
 
 def test_missing_fields_are_listed_in_a_fixed_order() -> None:
-    assert scan({}).missing == ["testCaseId", "label", "llmModel", "userPrompt", "successCriteria", "attempt"]
+    assert scan({}).missing == ("testCaseId", "label", "llmModel", "userPrompt", "successCriteria", "attempt")
 
 
 @pytest.mark.parametrize(
@@ -67,16 +67,16 @@ def test_missing_fields_are_listed_in_a_fixed_order() -> None:
 def test_configured_attempts_are_read_from_any_whole_number(value: Any, attempt: int) -> None:
     case = scan({**COMPLETE, "attempt": value})
     assert case.attempt == attempt
-    assert case.missing == []
-    assert case.notes == []
+    assert case.missing == ()
+    assert case.notes == ()
 
 
 @pytest.mark.parametrize("value", [-1, -1.0, 2.5, True, "", "1" * 19, "٣", "3x", [3], {"n": 3}])
 def test_configured_attempts_that_are_not_a_count_are_noted(value: Any) -> None:
     case = scan({**COMPLETE, "attempt": value}, index=2)
     assert case.attempt is None
-    assert case.missing == ["attempt"]
-    assert case.notes == ["testCases[2].attempt (not a whole number of at least 0)"]
+    assert case.missing == ("attempt",)
+    assert case.notes == ("testCases[2].attempt (not a whole number of at least 0)",)
 
 
 @pytest.mark.parametrize(

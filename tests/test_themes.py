@@ -3,9 +3,9 @@ apart, the figures on the labelled set hold, and the work stays bounded."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import subprocess
-import sys
+import random
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -16,6 +16,24 @@ from sigma_mcp.sigmamind.themes import Failure, failure_themes, theme_key
 LABELLED = json.loads((Path(__file__).parent / "data" / "remark_themes.json").read_text())
 """Remarks a judge could write, each labelled with its cause: 20 causes in 7 scenarios, paraphrased, with causes
 of other criteria that share most of their words."""
+
+
+def halves(rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The labelled set split in two, cause by cause: each cause's remarks in the order of their SHA-256, the 1st,
+    3rd, 5th… to tune the rules on, the others held out to measure them."""
+    causes: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        causes[row["cause"]].append(row)
+    tuning: list[dict[str, str]] = []
+    held_out: list[dict[str, str]] = []
+    for members in causes.values():
+        members.sort(key=lambda row: hashlib.sha256(row["remarks"].encode()).hexdigest())
+        tuning += members[::2]
+        held_out += members[1::2]
+    return tuning, held_out
+
+
+TUNING, HELD_OUT = halves(LABELLED)
 
 
 def themes_of(remarks: list[str]) -> list[list[int]]:
@@ -37,12 +55,27 @@ def purity_and_coverage(rows: list[dict[str, str]]) -> tuple[float, float]:
     return pure / len(rows), covered / len(rows)
 
 
-def test_on_the_labelled_set_themes_are_pure() -> None:
-    purity, coverage = purity_and_coverage(LABELLED)
-    # Measured 0.988 and 0.372 (docs/themes.md); the bounds sit just under them, so that a change that merges
-    # different problems, or stops merging what it does, fails here.
-    assert purity >= 0.98
-    assert coverage >= 0.35
+@pytest.mark.parametrize(
+    ("rows", "least_purity", "least_coverage"),
+    [(HELD_OUT, 0.95, 0.74), (TUNING, 0.97, 0.84), (LABELLED, 0.96, 0.77)],
+    ids=["held-out", "tuning", "whole"],
+)
+def test_on_the_labelled_set_themes_are_pure_and_cover_their_causes(
+    rows: list[dict[str, str]], least_purity: float, least_coverage: float
+) -> None:
+    purity, coverage = purity_and_coverage(rows)
+    # Measured (docs/themes.md): held-out 0.967 and 0.760, tuning 0.992 and 0.849, whole 0.984 and 0.785; the
+    # bounds sit just under them, so that a change that merges different problems, or stops merging what it
+    # does, fails here.
+    assert purity >= least_purity
+    assert coverage >= least_coverage
+
+
+def test_the_halves_split_each_cause() -> None:
+    assert len(TUNING) + len(HELD_OUT) == len(LABELLED) == 247
+    tuning, held_out = Counter(row["cause"] for row in TUNING), Counter(row["cause"] for row in HELD_OUT)
+    assert tuning.keys() == held_out.keys()
+    assert all(0 <= tuning[cause] - held_out[cause] <= 1 for cause in tuning)
 
 
 @pytest.mark.parametrize(
@@ -79,9 +112,87 @@ def test_remarks_that_differ_only_in_details_are_one_theme(remarks: list[str]) -
         ["The agent never asked for the order number.", "The agent asked for the order number twice."],
         ["The agent did not transfer the caller to a human.", "The agent transferred the caller too early."],
         ["The agent did not state the cancellation policy.", "The agent did not state the opening hours."],
+        ["The agent asked for the order number twice.", "The agent asked for the order number too late."],
+        ["The agent transferred the caller too early.", "The agent transferred the caller too late."],
     ],
 )
 def test_different_problems_stay_apart(remarks: list[str]) -> None:
+    assert len(themes_of(remarks)) == 2
+
+
+def test_a_remark_without_a_marker_does_not_bridge_two_that_conflict() -> None:
+    remarks = [
+        "The agent asked for the order number twice.",
+        "The agent asked for the order number.",
+        "The agent asked for the order number too early.",
+    ]
+    themes = themes_of(remarks)
+    assert [0, 2] not in themes
+    assert not any(0 in theme and 2 in theme for theme in themes)
+
+
+@pytest.mark.parametrize("word", ["not", "twice", "early", "late", "wrong"])
+def test_each_marker_survives_the_key(word: str) -> None:
+    from sigma_mcp.sigmamind.themes.words import MARKERS
+
+    remarks = {
+        "not": "The agent did not transfer the caller.",
+        "twice": "The agent transferred the caller twice.",
+        "early": "The agent transferred the caller too early.",
+        "late": "The agent transferred the caller too late.",
+        "wrong": "The agent transferred the caller to the wrong team.",
+    }
+    assert len(MARKERS.intersection(theme_key(remarks[word]).split())) == 1
+
+
+@pytest.mark.parametrize(
+    "remarks",
+    [
+        ["The agent never confirmed the appointment time.", "The agent did not read the appointment time back."],
+        ["The agent did not verify the delivery address.", "The agent did not read back the delivery address."],
+        ["The agent requested the order number twice.", "The agent asked for the order number a second time."],
+        ["The agent did not inquire about the order number.", "The agent never requested the order number."],
+        ["The agent did not collect the phone number.", "The agent never asked for a callback number."],
+        ["The agent never escalated the call to a human.", "The agent did not transfer the caller to a human."],
+        ["The agent failed to hand the caller off to a human.", "The agent did not transfer the caller to a human."],
+        ["The agent gave the wrong delivery date.", "The agent gave an incorrect delivery date."],
+        ["The agent did not stop after three failed attempts.", "The agent continued after three failed attempts."],
+        [
+            "The agent asked for the date of birth a second time.",
+            "Verification was repeated: the agent requested the date of birth twice, which the criteria forbid.",
+        ],
+        ["The agent skipped the verification of the caller.", "The agent never verified the caller."],
+    ],
+    ids=[
+        "read-back",
+        "verify",
+        "second-time",
+        "inquire",
+        "collect",
+        "escalate",
+        "hand-off",
+        "incorrect",
+        "continued",
+        "repeated-and-forbidden",
+        "verification",
+    ],
+)
+def test_the_same_problem_in_the_judges_other_words_is_one_theme(remarks: list[str]) -> None:
+    assert themes_of(remarks) == [[0, 1]]
+
+
+@pytest.mark.parametrize(
+    "remarks",
+    [
+        ["The agent did not confirm the date.", "The agent did not confirm the price."],
+        ["The agent did not read back the date.", "The agent did not repeat the price back."],
+        ["The agent did not confirm the refund amount.", "The agent did not confirm the payment amount."],
+        ["The agent gave the wrong delivery date.", "The agent did not give the delivery date."],
+        ["The agent asked for the order number twice.", "The agent asked for the order number too early."],
+    ],
+    ids=["confirm-what", "read-back-what", "whose-amount", "wrong-or-not-given", "twice-or-early"],
+)
+def test_folding_words_together_keeps_different_problems_apart(remarks: list[str]) -> None:
     assert len(themes_of(remarks)) == 2
 
 
@@ -128,6 +239,31 @@ def test_ten_thousand_long_distinct_remarks_are_bounded_work() -> None:
     assert sum(theme.count for theme in themes) == 10_000
 
 
-def test_importing_the_module_does_not_load_rapidfuzz() -> None:
-    code = "import sys, sigma_mcp.sigmamind.themes; assert 'rapidfuzz' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
+def test_a_thousand_distinct_wordings_still_group_by_cause() -> None:
+    # Every remark of the labelled set's, each time with words of its own added ("… for the kettle lamp order"):
+    # beyond the first keys compared pairwise, the later ones still find their themes within the bounds.
+    rng = random.Random(4)
+    nouns = [
+        "widget",
+        "blender",
+        "kettle",
+        "toaster",
+        "lamp",
+        "chair",
+        "desk",
+        "sofa",
+        "mattress",
+        "pillow",
+        "jacket",
+        "boots",
+        "scarf",
+        "helmet",
+        "bicycle",
+    ]
+    rows = [rng.choice(LABELLED) for _ in range(1000)]
+    remarks = [f"{row['remarks'].rstrip('.')} for the {rng.choice(nouns)} {rng.choice(nouns)} order." for row in rows]
+    assert len(set(remarks)) > 900
+    themes = themes_of(remarks)
+    pure = sum(Counter(rows[n]["cause"] for n in theme).most_common(1)[0][1] for theme in themes)
+    assert len(themes) <= 150  # 20 causes (measured: 94; 229 when the later keys ran out of comparisons)
+    assert pure / len(rows) >= 0.9

@@ -12,6 +12,7 @@ say it is finished does not change and is kept until it is pushed out; one still
 from __future__ import annotations
 
 import time
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ class RunCache:
         self.limit = limit
         self._entries: OrderedDict[CacheKey, tuple[ScannedRun, bool]] = OrderedDict()
         self._size = 0
+        self.pending: list[weakref.ref[ScannedRun]] = []
+        """Batch runs read with this cache's client whose test cases are still parsed JSON (`runs.compact_later`)."""
 
     @property
     def size(self) -> int:
@@ -50,11 +53,15 @@ class RunCache:
         self._entries.move_to_end(key)
         return scanned
 
+    def fits(self, scanned: ScannedRun) -> bool:
+        """Whether `put` would keep `scanned`."""
+        return scanned.size <= self.limit
+
     def put(self, key: CacheKey, scanned: ScannedRun) -> bool:
         """Keep `scanned` (pushing out the least recently used as needed); False if it alone is over the limit."""
         if key in self._entries:
             self._remove(key)
-        if scanned.size > self.limit:
+        if not self.fits(scanned):
             return False
         while self._entries and self._size + scanned.size > self.limit:
             self._remove(next(iter(self._entries)))

@@ -9,7 +9,6 @@ type errors takes the slower repair path. Only a body that is not a JSON object 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -144,80 +143,6 @@ def validate_object(model: type[M], data: dict[str, Any], target: Target) -> Par
         raise UpstreamInvalidResponse(
             f"SigmaMind's answer for the {target.description} has a shape sigma-mcp cannot read ({exc})."
         ) from None
-
-
-_DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _skip(text: str, at: int) -> int:
-    """Past the white space at `at`."""
-    match = _SPACE.match(text, at)
-    return match.end() if match else at
-
-
-def split_batch_run(body: bytes) -> tuple[dict[str, Any], list[bytes] | None] | None:
-    """A batch run's JSON object parsed, and each of its `testCases` entries' own JSON text, in order (None when
-    there is no `testCases` list); None when the body is not a JSON object this reads (the usual parser then
-    answers, with its errors).
-
-    One pass of the standard library's parser, an entry at a time, so that each entry's place in the text is known:
-    a kept batch run keeps the text of its test cases, not their parsed objects (see `scan.compact`).
-    """
-    try:
-        text = body.removeprefix(b"\xef\xbb\xbf").decode()
-        decode, space = _DECODER.raw_decode, _skip
-        at = space(text, 0)
-        if text[at] != "{":
-            return None
-        data: dict[str, Any] = {}
-        blobs: list[bytes] | None = None
-        at = space(text, at + 1)
-        while text[at] != "}":
-            key, at = decode(text, at)
-            if not isinstance(key, str):
-                return None
-            at = space(text, at)
-            if text[at] != ":":
-                return None
-            at = space(text, at + 1)
-            if key == "testCases" and text[at] == "[":
-                data[key], blobs, at = _entries(text, at)
-            else:
-                data[key], at = decode(text, at)
-                blobs = None if key == "testCases" else blobs
-            at = space(text, at)
-            if text[at] == ",":
-                at = space(text, at + 1)
-                if text[at] == "}":
-                    return None
-            elif text[at] != "}":
-                return None
-        if space(text, at + 1) != len(text):
-            return None
-        return data, blobs
-    except (ValueError, IndexError, RecursionError):
-        return None
-
-
-def _entries(text: str, at: int) -> tuple[list[Any], list[bytes], int]:
-    """The array at `at`: its values, each value's JSON text, and where the array ends."""
-    decode, space = _DECODER.raw_decode, _skip
-    values: list[Any] = []
-    blobs: list[bytes] = []
-    at = space(text, at + 1)
-    while text[at] != "]":
-        value, end = decode(text, at)
-        values.append(value)
-        blobs.append(text[at:end].encode())
-        at = space(text, end)
-        if text[at] == ",":
-            at = space(text, at + 1)
-            if text[at] == "]":
-                raise ValueError("a comma before the end of an array")
-        elif text[at] != "]":
-            raise ValueError("not an array")
-    return values, blobs, at + 1
 
 
 def _parse_slowly(body: bytes, target: Target) -> Any:

@@ -12,25 +12,29 @@ listing: the client remembers that for its life (it serves one base URL) and nev
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from sigma_mcp.safety.text import clean_block
 from sigma_mcp.sigmamind.errors import SigmaMindError, UpstreamError, UpstreamInvalidResponse
-from sigma_mcp.sigmamind.payloads import BatchRunPayload, split_batch_run, validate_object
+from sigma_mcp.sigmamind.payloads import BatchRunPayload
 from sigma_mcp.sigmamind.scan import (
     CaseScan,
     add_records,
-    attempt_records,
     compact,
+    failed_attempts,
     record_verdict,
     scan_test_cases,
 )
-from sigma_mcp.sigmamind.themes import Failure, Theme, failure_themes
+from sigma_mcp.sigmamind.themes import Failure, Theme, ThemeOf, failure_themes
+from sigma_mcp.tools.memory import FREE_AFTER, in_one_stretch
 
 if TYPE_CHECKING:
     from sigma_mcp.sigmamind.client import Body, SigmaMindClient
@@ -41,8 +45,8 @@ MAX_LISTING_PAGES = 200
 LISTING_TIME_SHARE = 0.5
 """Of SIGMAMIND_TIMEOUT, the time the listing's pages may take together; the rest is the batch run's own."""
 ABSENT_STATUSES = frozenset({404, 405})
-REMARKS_KEY_LIMIT = 20_000
-"""Characters of remarks compared when grouping them (more than any group shows)."""
+REMARKS_KEY_LIMIT = 2_000
+"""Characters of remarks compared when grouping them (more than any group shows: 1,000 at most)."""
 THEME_JOB_IDS = 10
 THEME_TEST_CASES = 5
 
@@ -63,9 +67,9 @@ class ScannedRun:
     """Listed attempts whose test case is not in the batch run."""
     fetched: float = field(default_factory=time.monotonic)
     themes: list[Theme] | None = None
-    """The failure themes of the whole batch, once worked out (`compact_run`)."""
-    blobs: list[bytes] | None = field(default=None, repr=False)
-    """Each testCases entry's JSON text, until `compact_run` hands them to the test cases."""
+    """The failure themes of the whole batch, once worked out (`load_batch_run`)."""
+    theme_of: ThemeOf = field(default_factory=dict)
+    """Where the themes put each remarks (a test case's are grouped the same way: `themes.themes_as`)."""
     partial: bool = False
     """Whether the listing stopped before its last page (then it is kept only briefly, like a running one)."""
 
@@ -89,16 +93,18 @@ class ScannedRun:
         return total is not None and configured > 0 and total >= configured
 
 
-async def load_batch_run(client: SigmaMindClient, batch_id: str, agent_id: str) -> tuple[ScannedRun, float | None]:
+async def load_batch_run(
+    client: SigmaMindClient, batch_id: str, agent_id: str, *, keep_small: bool = False
+) -> tuple[ScannedRun, float | None]:
     """The batch run, scanned, with the listing's attempts when it needs them; and, when it came from the cache,
-    how many seconds ago it was fetched (None: fetched for this call)."""
-    from sigma_mcp.tools.memory import in_one_stretch
-
+    how many seconds ago it was fetched (None: fetched for this call). `keep_small`: held while another is read
+    (a comparison), so compacted even when the cache does not keep it (`scan.compact`)."""
     key = client.cache_key(agent_id, batch_id)
     cached = client.runs.get(key)
     if cached is not None:
         return cached, time.monotonic() - cached.fetched
     body = await client.get_batch_run(batch_id, agent_id)
+    compact_waiting(client)  # before another batch run is parsed (the other side of a comparison)
     # The body's objects live on in the scan: handed to no stretch, which would free them after the reply.
     scanned = in_one_stretch(lambda: scan_run(body))
     body.release()
@@ -114,42 +120,81 @@ async def load_batch_run(client: SigmaMindClient, batch_id: str, agent_id: str) 
                 keep = client.no_test_run_listing is not None
             else:
                 attach(scanned, listed, batch_id)
-    in_one_stretch(lambda: compact_run(scanned))
+    scanned.themes = in_one_stretch(lambda: batch_themes(scanned.cases, scanned.unmatched, scanned.theme_of))
+    kept = keep and client.runs.fits(scanned)
+    if kept or keep_small:
+        compact_later(client, scanned, after_reply=kept)
     if keep:
         client.runs.put(key, scanned)
     return scanned, None
 
 
+@dataclass
+class LetGo:
+    """The parsed JSON a kept batch run let go of (`compact_run`), handed to its stretch to free (`tools.memory`)."""
+
+    held_bytes: int
+    objects: list[Any] = field(default_factory=list)
+
+    def release(self) -> list[Any]:
+        objects, self.objects = self.objects, []
+        return objects
+
+
 def scan_run(body: Body) -> ScannedRun:
-    """Parse and scan a batch run's body (within a stretch: see `tools.memory`); its test cases' JSON texts are
-    kept for `compact_run` when the body could be split into them."""
-    split = split_batch_run(body.content)
-    if split is None:
-        parsed = body.parse(BatchRunPayload)  # the usual parser, and its errors
-        blobs = None
-    else:
-        data, blobs = split
-        parsed = validate_object(BatchRunPayload, data, body.target)
+    """Parse and scan a batch run's body (within a stretch: see `tools.memory`)."""
+    parsed = body.parse(BatchRunPayload)
     cases, not_objects = scan_test_cases(parsed.value.testCases or [])
-    scanned = ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content))
-    scanned.blobs = blobs if blobs is not None and len(blobs) == len(parsed.value.testCases or ()) else None
-    return scanned
+    return ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content))
 
 
-def compact_run(scanned: ScannedRun) -> None:
-    """Its failure themes worked out, then its test cases' parsed JSON let go (`scan.compact`), when their texts
-    were kept."""
-    scanned.themes = batch_themes(scanned.cases, scanned.unmatched)
-    blobs, scanned.blobs = scanned.blobs, None
-    if blobs is None:
+def compact_later(client: SigmaMindClient, scanned: ScannedRun, *, after_reply: bool) -> None:
+    """Have a batch run that is kept beyond its call let go of its test cases' parsed JSON for a serialized copy
+    (`scan.compact`): before the next batch run is parsed, if it is still held then (the first side of a comparison
+    while the other is read); and, `after_reply` (the cache keeps it), once the reply is on its way too, or at once
+    when there is no event loop, and so no reply. The client's cache holds only weak references to those waiting."""
+    client.runs.pending.append(weakref.ref(scanned))
+    if not after_reply:
         return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        compact_waiting(client)
+        return
+    loop.call_later(FREE_AFTER, compact_waiting, client, True)
+
+
+def compact_waiting(client: SigmaMindClient, after_reply: bool = False) -> None:
+    """Compact every batch run of the client waiting to be and still held (`compact_later`). What they let go of is
+    freed at once after the reply, and as a parsed body is during a call (after its reply, when it is big)."""
+    waiting = [scanned for held in client.runs.pending if (scanned := held()) is not None]
+    client.runs.pending.clear()
+    for scanned in waiting:
+        let_go = LetGo(scanned.size)
+        in_one_stretch(partial(_compact_into, scanned, let_go), *(() if after_reply else (let_go,)))
+
+
+def _compact_into(scanned: ScannedRun, let_go: LetGo) -> None:
+    let_go.objects += compact_run(scanned)
+
+
+def compact_run(scanned: ScannedRun) -> list[Any]:
+    """Its test cases' parsed JSON let go for a serialized copy (`scan.compact`); what it let go of, for the caller to
+    free."""
+    entries = scanned.run.testCases
+    if not entries:
+        return []
     for case in scanned.cases:
-        compact(case, blobs[case.index])
+        compact(case)
     scanned.run.testCases = []  # the entries are counted by cases and not_objects
+    return entries
 
 
-def batch_themes(cases: Sequence[CaseScan], unmatched: Sequence[dict[str, Any]]) -> list[Theme]:
-    """The failure themes of the whole batch: every failed attempt's remarks, grouped (`sigmamind.themes`)."""
+def batch_themes(
+    cases: Sequence[CaseScan], unmatched: Sequence[dict[str, Any]], theme_of: ThemeOf | None = None
+) -> list[Theme]:
+    """The failure themes of the whole batch: every failed attempt's remarks, grouped (`sigmamind.themes`); and, in
+    `theme_of`, where each remarks went."""
     keys: dict[str, str | None] = {}  # the same remarks recur: cleaned once each
 
     def key(remarks: str | None) -> str | None:
@@ -161,30 +206,34 @@ def batch_themes(cases: Sequence[CaseScan], unmatched: Sequence[dict[str, Any]])
         return found
 
     failures = [
-        Failure(key(record.remarks), record.job_id, case.test_case_id)
+        Failure(key(remarks), job_id, case.test_case_id)
         for case in cases
         if case.failed
-        for record in attempt_records(case)[0]
-        if record.passed is False
+        for job_id, remarks in failed_attempts(case)
     ]
     for listed in unmatched:
         if record_verdict(listed) is False:
             remarks, job_id = listed.get("remarks"), listed.get("jobId")
             failures.append(
                 Failure(
-                    remarks_key(remarks if isinstance(remarks, str) else None),
+                    key(remarks if isinstance(remarks, str) else None),
                     job_id if isinstance(job_id, str) else None,
                     None,
                 )
             )
     if not failures:
         return []
-    return failure_themes(failures, max_job_ids=THEME_JOB_IDS, max_test_cases=THEME_TEST_CASES)
+    return failure_themes(failures, max_job_ids=THEME_JOB_IDS, max_test_cases=THEME_TEST_CASES, theme_of=theme_of)
 
 
 def remarks_key(remarks: str | None) -> str | None:
     """Remarks as they will show, white space folded: what grouping compares (blank ones with the missing ones)."""
-    return (" ".join(clean_block(remarks, REMARKS_KEY_LIMIT).split()) or None) if remarks else None
+    # Cleaned from a slice: a remark of megabytes is not read whole for the characters it is compared by.
+    return (
+        (" ".join(clean_block(remarks[: 2 * REMARKS_KEY_LIMIT], REMARKS_KEY_LIMIT).split()) or None)
+        if remarks
+        else None
+    )
 
 
 def needs_listing(scanned: ScannedRun) -> bool:

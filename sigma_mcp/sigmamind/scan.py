@@ -12,9 +12,9 @@ its key.
 from __future__ import annotations
 
 import copy
-import json
+import marshal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -44,21 +44,21 @@ class CaseScan:
     raw: dict[str, Any]
     test_case_id: str | None
     attempt: int | None
-    missing: list[str]
+    missing: tuple[str, ...]
     has_records: bool = False
-    record_lists: list[tuple[str, list[Any]]] = field(default_factory=list)
+    record_lists: Sequence[tuple[str, list[Any]]] = ()
     """The lists that hold the per-attempt records, with their keys: what the counts and `attempt_records` read."""
     passed: int = 0
     failed: int = 0
     pending: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     order: tuple[int, int, int] = (1, 0, 0)
     """Failures first (most first), then test cases without per-attempt results, then passes."""
     label: Any = None
     """The test case's `label`, as sent."""
     blob: bytes | None = None
-    """The test case's JSON, once `compact` has let go of `raw`: what `full` parses again."""
-    listed: list[Any] = field(default_factory=list)
+    """The test case's parsed JSON serialized (`marshal`), once `compact` let go of `raw`: what `full` reads back."""
+    listed: Sequence[Any] = ()
     """Per-attempt records from the test-run listing (`add_records`), which `raw` does not hold."""
 
     def name(self) -> str:
@@ -69,7 +69,7 @@ class CaseScan:
         """The test case as the API sent it."""
         if self.blob is None:
             return self.raw
-        value: dict[str, Any] = json.loads(self.blob)
+        value: dict[str, Any] = marshal.loads(self.blob)  # noqa: S302 - written by `compact`, from parsed JSON
         return value
 
 
@@ -79,13 +79,20 @@ COMPARED_FIELDS = ("successCriteria", "userPrompt", "llmModel", "mockData", "att
 """What makes two runs of a test case the same test (compare_batch_runs)."""
 
 
-def compact(scan: CaseScan, blob: bytes) -> None:
-    """Let go of the test case's parsed JSON, keeping `blob`, its JSON text, to parse again when it is shown: a
-    kept batch run of thousands of test cases then takes little more memory than its answer's bytes. Records from
-    elsewhere (the listing) are kept; the test case's own are found again in `blob`."""
-    scan.blob = blob
+def compact(scan: CaseScan) -> None:
+    """Let go of the test case's parsed JSON for a serialized copy (`blob`), to read again when it is shown: a kept
+    batch run of thousands of test cases then takes little more memory than its answer's bytes. Records from
+    elsewhere (the listing) are kept; the test case's own are found again in `blob`.
+
+    The copy is `marshal`'s: the fastest way in the standard library to write and read back values of JSON's types,
+    all of them as they are (text that is not Unicode, integers of any size). It is made and read by this process
+    only, and holds only what the JSON parser made."""
+    try:
+        scan.blob = marshal.dumps(scan.raw)
+    except ValueError:  # nested deeper than marshal writes: kept as it is
+        return
     scan.raw = {}
-    scan.record_lists = []
+    scan.record_lists = ()
 
 
 def scan_test_cases(values: Sequence[Any]) -> tuple[list[CaseScan], list[str]]:
@@ -114,13 +121,13 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         or get("successCriteria") is None
         or attempt_value is None
     ):
-        missing = [name for name in CHECKED_FIELDS if get(name) is None]
+        missing = tuple(name for name in CHECKED_FIELDS if get(name) is None)
     else:
-        missing = []
-    notes: list[str] = []
+        missing = ()  # tuples, shared when empty: a kept batch run's test cases are objects the collector need not scan
+    notes: tuple[str, ...] = ()
     if attempt is None and attempt_value is not None:
-        notes.append(f"testCases[{index}].attempt (not a whole number of at least 0)")
-        missing.append("attempt")
+        notes = (f"testCases[{index}].attempt (not a whole number of at least 0)",)
+        missing += ("attempt",)
     has_records = False
     record_lists: list[tuple[str, list[Any]]] = []
     passed = failed = pending = 0
@@ -137,7 +144,9 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
         record_lists.append((key, values))
         for record in values:
             if type(record) is dict:
-                verdict = record_verdict(record)
+                verdict = record.get("isSuccessful")  # `record_verdict`, inline
+                if verdict is not True and verdict is not False:
+                    verdict = _verdict(record)
                 if verdict is True:
                     passed += 1
                 elif verdict is False:
@@ -166,7 +175,7 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
 def add_records(scan: CaseScan, records: list[Any]) -> None:
     """Give a test case per-attempt records from elsewhere (the test-run listing), counted as its own are."""
     scan.has_records = True
-    scan.listed += records
+    scan.listed = [*scan.listed, *records]
     for record in records:
         if type(record) is dict:
             verdict = record_verdict(record)
@@ -179,11 +188,27 @@ def add_records(scan: CaseScan, records: list[Any]) -> None:
     scan.order = (0, -scan.failed, scan.index) if scan.failed else (2, 0, scan.index)
 
 
+def failed_attempts(scan: CaseScan) -> list[tuple[str | None, str | None]]:
+    """The jobId and remarks of each failed attempt of a test case, as `attempt_records` reads them (what the failure
+    themes group)."""
+    lists: Sequence[tuple[str, Sequence[Any]]]
+    lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
+    if scan.listed:
+        lists = [*lists, (LISTED_KEY, scan.listed)]
+    return [
+        (_text(record.get("jobId")), remarks if isinstance(remarks := record.get("remarks"), str) else None)
+        for _, values in lists
+        for record in values
+        if type(record) is dict and record_verdict(record) is False
+    ]
+
+
 def attempt_records(scan: CaseScan, raw: dict[str, Any] | None = None) -> tuple[list[AttemptRecord], list[str]]:
     """The per-attempt results of a test case, from the lists its scan counted, with the same verdicts, and a
     note for each value of an unexpected type. `raw`: the test case's JSON, when already parsed (`CaseScan.full`)."""
     records: list[AttemptRecord] = []
     notes: list[str] = []
+    lists: Sequence[tuple[str, Sequence[Any]]]
     lists = _scan(scan.index, raw or scan.full()).record_lists if scan.blob is not None else scan.record_lists
     if scan.listed:
         lists = [*lists, (LISTED_KEY, scan.listed)]

@@ -57,7 +57,7 @@ async def _fetch_both(
 
     async def fetch(side: str, batch_id: str) -> None:
         try:
-            results[side] = await load_batch_run(client, batch_id, params.agentId)
+            results[side] = await load_batch_run(client, batch_id, params.agentId, keep_small=True)
         except SigmaMindError as exc:
             results[side] = exc
 

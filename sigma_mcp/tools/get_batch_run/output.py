@@ -17,8 +17,14 @@ class RemarkGroup(OutputModel):
         description="The judge's remarks (third-party text), the most frequent wording of the group; null when it "
         "gave none."
     )
-    count: int = Field(description="Failed attempts with these remarks, or remarks that differ only in details.")
+    count: int = Field(
+        description="Failed attempts with these remarks, or with remarks the batch's failure themes put with them."
+    )
     jobIds: list[str] = Field(description="Their jobIds (at most 10), for get_test_run.")
+    wordings: int = Field(
+        description="Distinct wordings of the remarks in the group (1: all alike; 0: no remarks); get_test_run shows "
+        "each attempt's."
+    )
 
 
 class FailureTheme(OutputModel):

@@ -97,7 +97,12 @@ def _test_case_body(tc: CaseSummary) -> str:
             jobs = ", ".join(code(job) for job in group.jobIds[:5])
             more = group.count - min(len(group.jobIds), 5)
             jobs = f"{jobs} and {more} more" if jobs and more > 0 else jobs or "no jobIds"
-            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs}), judge's remarks:"]
+            said = (
+                f"judge's remarks in {group.wordings} wordings, the most frequent"
+                if group.wordings > 1
+                else "judge's remarks"
+            )
+            lines += ["", f"Failed {plural(group.count, 'time')} ({jobs}), {said}:"]
             lines.append(fence(group.remarks) if group.remarks else "(no remarks)")
         if tc.results.moreRemarkGroups:
             lines += ["", f"({plural(tc.results.moreRemarkGroups, 'more distinct remark')} not shown.)"]

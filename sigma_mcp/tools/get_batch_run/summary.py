@@ -18,7 +18,7 @@ from sigma_mcp.sigmamind.scan import (
     parse_test_case,
     scan_test_cases,
 )
-from sigma_mcp.sigmamind.themes import Failure, Theme, failure_themes
+from sigma_mcp.sigmamind.themes import Failure, Theme, ThemeOf, themes_as
 from sigma_mcp.tools import next_steps
 from sigma_mcp.tools.common import (
     BLOCK_LIMIT,
@@ -117,7 +117,11 @@ def summarize_batch_run(
     if scanned is not None:
         warnings += scanned.notes
     check_records(with_records, len(cases), counts, warnings)
-    themes = scanned.themes if scanned is not None and scanned.themes is not None else batch_themes(with_records, ())
+    theme_of: ThemeOf = {}
+    if scanned is not None and scanned.themes is not None:
+        themes, theme_of = scanned.themes, scanned.theme_of
+    else:
+        themes = batch_themes(with_records, (), theme_of)
     shown_themes, themes_size = _shown_themes(themes)
     if text_budget is None:
         text_budget = TEXT_BUDGET - HEADER_TEXT_RESERVE - themes_size
@@ -130,7 +134,7 @@ def summarize_batch_run(
     if window.offset >= len(ordered) and ordered:
         warnings.append(f"offset {window.offset} is past the last of the {len(ordered)} test cases; none are shown.")
     full_text = window.test_case_id is not None
-    shown, notes, duplicates = _window(ordered, window, full_text, text_cost, text_budget, data_budget)
+    shown, notes, duplicates = _window(ordered, window, full_text, text_cost, text_budget, data_budget, theme_of)
     if duplicates:
         warnings.append(
             "Mock variables defined more than once in a test case (every value is kept, numbered in order): "
@@ -234,6 +238,7 @@ def _window(
     text_cost: TextCost | None,
     text_budget: int,
     data_budget: int,
+    theme_of: ThemeOf,
 ) -> tuple[list[CaseSummary], list[str], list[str]]:
     """Build summaries from `window.offset` on until the limit or either budget is reached; and, for the
     test cases shown, the notes on values of unexpected types and the mock variables defined twice.
@@ -253,7 +258,7 @@ def _window(
         parsed = parse_test_case(case, raw)
         records, record_notes = attempt_records(case, raw) if case.has_records else ([], [])
         for detail in details if not shown else details[:1]:
-            summary = _test_case(case, parsed.value, records, detail)
+            summary = _test_case(case, parsed.value, records, detail, theme_of)
             text = text_cost(summary) if text_cost else 0
             data = json_size(summary)
             if text_used + text <= text_budget and data_used + data <= data_budget:
@@ -272,7 +277,9 @@ def _window(
     return shown, notes, duplicates
 
 
-def _test_case(case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord], detail: Detail) -> CaseSummary:
+def _test_case(
+    case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord], detail: Detail, theme_of: ThemeOf
+) -> CaseSummary:
     variables = tc.mockData or []
     data, _ = mock_data(variables, value_limit=detail.mock_value, most=detail.mock_variables)
     return CaseSummary(
@@ -285,18 +292,18 @@ def _test_case(case: CaseScan, tc: CasePayload, records: Sequence[AttemptRecord]
         successCriteria=block(tc.successCriteria, detail.text),
         mockData=data,
         mockDataNotShown=len(variables) - len(data),
-        results=_results(case, records, detail) if case.has_records else None,
+        results=_results(case, records, detail, theme_of) if case.has_records else None,
     )
 
 
-def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail) -> AttemptResults:
-    # Grouped as the whole batch's themes are, by the remarks as they will show.
+def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail, theme_of: ThemeOf) -> AttemptResults:
+    # Grouped as the whole batch's themes grouped them (the remarks as they will show), so that both agree.
     failures = [
         Failure(remarks_key(record.remarks), clean_line(record.job_id, 128) if record.job_id else None, None)
         for record in records
         if record.passed is False
     ]
-    ranked = failure_themes(failures, max_job_ids=detail.job_ids) if failures else []
+    ranked = themes_as(failures, theme_of, max_job_ids=detail.job_ids) if failures else []
     return AttemptResults(
         passed=case.passed,
         failed=case.failed,
@@ -306,6 +313,7 @@ def _results(case: CaseScan, records: Sequence[AttemptRecord], detail: Detail) -
                 remarks=None if group.remarks is None else clean_block(group.remarks, detail.remarks),
                 count=group.count,
                 jobIds=[job for job in group.job_ids if job][: detail.job_ids],
+                wordings=group.variants,
             )
             for group in ranked[: detail.remark_groups]
         ],
