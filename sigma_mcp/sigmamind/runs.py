@@ -27,6 +27,7 @@ from sigma_mcp.sigmamind.errors import SigmaMindError, UpstreamError, UpstreamIn
 from sigma_mcp.sigmamind.payloads import BatchRunPayload
 from sigma_mcp.sigmamind.scan import (
     CaseScan,
+    Failed,
     add_records,
     compact,
     failed_attempts,
@@ -68,6 +69,10 @@ class ScannedRun:
     fetched: float = field(default_factory=time.monotonic)
     themes: list[Theme] | None = None
     """The failure themes of the whole batch, once worked out (`load_batch_run`)."""
+    pushed_out: list[ScannedRun] = field(default_factory=list, repr=False)
+    """The batch runs that keeping it pushed out of the cache, until `release` hands them over to be freed."""
+    failed: Failed | None = field(default=None, repr=False)
+    """Its test cases' failed attempts as the scan met them, until the themes are worked out (`load_batch_run`)."""
     theme_of: ThemeOf = field(default_factory=dict)
     """Where the themes put each remarks (a test case's are grouped the same way: `themes.themes_as`)."""
     partial: bool = False
@@ -78,8 +83,10 @@ class ScannedRun:
         return self.size
 
     def release(self) -> list[Any]:
-        """Itself, for a stretch to free after the reply when nothing else (the cache) keeps it (`tools.memory`)."""
-        return [self]
+        """Itself, for a stretch to free after the reply when nothing else (the cache) keeps it (`tools.memory`), and
+        the batch runs it pushed out of the cache."""
+        pushed, self.pushed_out = self.pushed_out, []
+        return [self, *pushed]
 
     def finished(self) -> bool:
         """Whether its counts say every configured attempt has a verdict (a running one is kept only briefly)."""
@@ -120,81 +127,70 @@ async def load_batch_run(
                 keep = client.no_test_run_listing is not None
             else:
                 attach(scanned, listed, batch_id)
-    scanned.themes = in_one_stretch(lambda: batch_themes(scanned.cases, scanned.unmatched, scanned.theme_of))
-    kept = keep and client.runs.fits(scanned)
-    if kept or keep_small:
-        compact_later(client, scanned, after_reply=kept)
+    failed, scanned.failed = scanned.failed, None
+    scanned.themes = in_one_stretch(
+        lambda: batch_themes(scanned.cases, scanned.unmatched, scanned.theme_of, failed=failed)
+    )
+    if keep_small or (keep and client.runs.fits(scanned)):
+        compact_later(client, scanned)
     if keep:
         client.runs.put(key, scanned)
+        scanned.pushed_out = client.runs.take_pushed_out()  # freed with this call's objects, after its reply
     return scanned, None
-
-
-@dataclass
-class LetGo:
-    """The parsed JSON a kept batch run let go of (`compact_run`), handed to its stretch to free (`tools.memory`)."""
-
-    held_bytes: int
-    objects: list[Any] = field(default_factory=list)
-
-    def release(self) -> list[Any]:
-        objects, self.objects = self.objects, []
-        return objects
 
 
 def scan_run(body: Body) -> ScannedRun:
     """Parse and scan a batch run's body (within a stretch: see `tools.memory`)."""
     parsed = body.parse(BatchRunPayload)
-    cases, not_objects = scan_test_cases(parsed.value.testCases or [])
-    return ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content))
+    failed: Failed = []
+    cases, not_objects = scan_test_cases(parsed.value.testCases or [], failed)
+    scanned = ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content))
+    scanned.failed = failed
+    return scanned
 
 
-def compact_later(client: SigmaMindClient, scanned: ScannedRun, *, after_reply: bool) -> None:
-    """Have a batch run that is kept beyond its call let go of its test cases' parsed JSON for a serialized copy
-    (`scan.compact`): before the next batch run is parsed, if it is still held then (the first side of a comparison
-    while the other is read); and, `after_reply` (the cache keeps it), once the reply is on its way too, or at once
-    when there is no event loop, and so no reply. The client's cache holds only weak references to those waiting."""
+def compact_later(client: SigmaMindClient, scanned: ScannedRun) -> None:
+    """Have a batch run that is kept beyond its call (by the cache, or while a comparison reads its other side) let
+    go of its test cases' parsed JSON for a serialized copy (`scan.compact`): once the reply is on its way, or before
+    the next batch run is parsed, whichever comes first, if it is still held then; at once when there is no event
+    loop, and so no reply. The client's cache holds only weak references to those waiting."""
     client.runs.pending.append(weakref.ref(scanned))
-    if not after_reply:
-        return
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         compact_waiting(client)
         return
-    loop.call_later(FREE_AFTER, compact_waiting, client, True)
+    loop.call_later(FREE_AFTER, compact_waiting, client)
 
 
-def compact_waiting(client: SigmaMindClient, after_reply: bool = False) -> None:
+def compact_waiting(client: SigmaMindClient) -> None:
     """Compact every batch run of the client waiting to be and still held (`compact_later`). What they let go of is
-    freed at once after the reply, and as a parsed body is during a call (after its reply, when it is big)."""
+    freed at once: after the reply that is no one's wait, and before another batch run is parsed it is the point."""
     waiting = [scanned for held in client.runs.pending if (scanned := held()) is not None]
     client.runs.pending.clear()
     for scanned in waiting:
-        let_go = LetGo(scanned.size)
-        in_one_stretch(partial(_compact_into, scanned, let_go), *(() if after_reply else (let_go,)))
+        in_one_stretch(partial(compact_run, scanned))
 
 
-def _compact_into(scanned: ScannedRun, let_go: LetGo) -> None:
-    let_go.objects += compact_run(scanned)
-
-
-def compact_run(scanned: ScannedRun) -> list[Any]:
-    """Its test cases' parsed JSON let go for a serialized copy (`scan.compact`); what it let go of, for the caller to
-    free."""
-    entries = scanned.run.testCases
-    if not entries:
-        return []
+def compact_run(scanned: ScannedRun) -> None:
+    """Its test cases' parsed JSON let go for a serialized copy (`scan.compact`)."""
+    if not scanned.run.testCases:
+        return
     for case in scanned.cases:
         compact(case)
     scanned.run.testCases = []  # the entries are counted by cases and not_objects
-    return entries
 
 
 def batch_themes(
-    cases: Sequence[CaseScan], unmatched: Sequence[dict[str, Any]], theme_of: ThemeOf | None = None
+    cases: Sequence[CaseScan],
+    unmatched: Sequence[dict[str, Any]],
+    theme_of: ThemeOf | None = None,
+    *,
+    failed: Failed | None = None,
 ) -> list[Theme]:
     """The failure themes of the whole batch: every failed attempt's remarks, grouped (`sigmamind.themes`); and, in
-    `theme_of`, where each remarks went."""
+    `theme_of`, where each remarks went. `failed`: the failed attempts of the test cases' own records, as their scan
+    met them (else read again); those from the listing are read from the test cases."""
     keys: dict[str, str | None] = {}  # the same remarks recur: cleaned once each
 
     def key(remarks: str | None) -> str | None:
@@ -205,12 +201,22 @@ def batch_themes(
             found = keys[remarks] = remarks_key(remarks)
         return found
 
-    failures = [
-        Failure(key(remarks), job_id, case.test_case_id)
-        for case in cases
-        if case.failed
-        for job_id, remarks in failed_attempts(case)
-    ]
+    if failed is None:
+        failures = [
+            Failure(key(remarks), job_id, case.test_case_id)
+            for case in cases
+            if case.failed
+            for job_id, remarks in failed_attempts(case)
+        ]
+    else:
+        ids = {case.index: case.test_case_id for case in cases}
+        failures = [Failure(key(remarks), job_id, ids[index]) for index, job_id, remarks in failed]
+        failures += [
+            Failure(key(remarks), job_id, case.test_case_id)
+            for case in cases
+            if case.listed and case.failed
+            for job_id, remarks in failed_attempts(case, listed_only=True)
+        ]
     for listed in unmatched:
         if record_verdict(listed) is False:
             remarks, job_id = listed.get("remarks"), listed.get("jobId")

@@ -95,19 +95,26 @@ def compact(scan: CaseScan) -> None:
     scan.record_lists = ()
 
 
-def scan_test_cases(values: Sequence[Any]) -> tuple[list[CaseScan], list[str]]:
-    """A scan of every test case that is an object; a note for every entry that is not."""
+Failed = list[tuple[int, str | None, str | None]]
+"""Failed attempts as a scan meets them: the test case's index, the record's jobId and remarks (as
+`failed_attempts` reads them)."""
+
+
+def scan_test_cases(values: Sequence[Any], failed: Failed | None = None) -> tuple[list[CaseScan], list[str]]:
+    """A scan of every test case that is an object; a note for every entry that is not. `failed`, when given, gets
+    every failed attempt of their records, in order (what the failure themes group: `failed_attempts` reads the
+    same)."""
     scans: list[CaseScan] = []
     notes: list[str] = []
     for index, raw in enumerate(values):
         if isinstance(raw, dict):
-            scans.append(_scan(index, raw))
+            scans.append(_scan(index, raw, failed))
         else:
             notes.append(f"testCases[{index}] (not an object)")
     return scans, notes
 
 
-def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
+def _scan(index: int, raw: dict[str, Any], failed_records: Failed | None = None) -> CaseScan:
     # Run for every test case of a batch run, so written for speed: plain lookups, the usual case first.
     get = raw.get
     attempt_value = get("attempt")
@@ -151,6 +158,11 @@ def _scan(index: int, raw: dict[str, Any]) -> CaseScan:
                     passed += 1
                 elif verdict is False:
                     failed += 1
+                    if failed_records is not None:
+                        remarks = record.get("remarks")
+                        failed_records.append(
+                            (index, _text(record.get("jobId")), remarks if isinstance(remarks, str) else None)
+                        )
                 else:
                     pending += 1
     # Failures first (most first), then test cases without per-attempt results, then passes.
@@ -188,11 +200,14 @@ def add_records(scan: CaseScan, records: list[Any]) -> None:
     scan.order = (0, -scan.failed, scan.index) if scan.failed else (2, 0, scan.index)
 
 
-def failed_attempts(scan: CaseScan) -> list[tuple[str | None, str | None]]:
+def failed_attempts(scan: CaseScan, *, listed_only: bool = False) -> list[tuple[str | None, str | None]]:
     """The jobId and remarks of each failed attempt of a test case, as `attempt_records` reads them (what the failure
-    themes group)."""
+    themes group); `listed_only`: of those from the test-run listing only."""
     lists: Sequence[tuple[str, Sequence[Any]]]
-    lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
+    if listed_only:
+        lists = []
+    else:
+        lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
     if scan.listed:
         lists = [*lists, (LISTED_KEY, scan.listed)]
     return [
