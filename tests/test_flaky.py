@@ -86,7 +86,4 @@ async def test_the_demo_shows_themes_and_flaky_test_cases_in_both_channels() -> 
     # A test case's remarks are grouped as the batch's themes grouped them.
     returning = next(case for case in data["testCases"] if case["testCaseId"] == "tc_Fu3Lw8Nq5Pz1Ky7d")
     assert [(group["count"], group["wordings"]) for group in returning["results"]["failureRemarks"]] == [(3, 3), (1, 1)]
-    assert (
-        "Failed 3 times (`job_Fu3L1`, `job_Fu3L2`, `job_Fu3L3`), judge's remarks in 3 wordings, the most frequent:"
-        in text
-    )
+    assert "Failed 3 times (`job_Fu3L1`, `job_Fu3L2`, `job_Fu3L3`), judge's remarks in 3 wordings, for example:" in text

@@ -267,3 +267,9 @@ def test_a_thousand_distinct_wordings_still_group_by_cause() -> None:
     pure = sum(Counter(rows[n]["cause"] for n in theme).most_common(1)[0][1] for theme in themes)
     assert len(themes) <= 150  # 20 causes (measured: 94; 229 when the later keys ran out of comparisons)
     assert pure / len(rows) >= 0.9
+
+
+def test_remarks_without_a_key_are_grouped_by_their_wording_only() -> None:
+    # No Latin words to make a key of: these are not one theme because their keys are alike (empty).
+    remarks = ["客服没有确认预约时间。", "Агент не подтвердил время записи.", "客服没有确认预约时间。", "The the and."]
+    assert themes_of(remarks) == [[0, 2], [1], [3]]

@@ -100,15 +100,20 @@ def failure_themes(
         else:
             without.append(position)
     # The most frequent wordings get keys (`MAX_KEYED` at most: making one is the costliest step per wording); the
-    # rest are grouped by their exact wording only.
+    # rest, and those whose key is empty (a remark in a script other than Latin, or of common words only), are
+    # grouped by their exact wording only.
     ranked = sorted(wordings.items(), key=lambda item: (-len(item[1]), item[1][0]))
     keys: dict[str, list[int]] = {}
+    alone = [positions for _, positions in ranked[MAX_KEYED:]]
     for remarks, positions in ranked[:MAX_KEYED]:
-        keys.setdefault(theme_key(remarks), []).extend(positions)
+        key = theme_key(remarks)
+        if key:
+            keys.setdefault(key, []).extend(positions)
+        else:
+            alone.append(positions)
     for positions in keys.values():
         positions.sort()
-    groups = list(_merged(keys).values())
-    groups += [positions for _, positions in ranked[MAX_KEYED:]]
+    groups = [*_merged(keys).values(), *alone]
     if without:
         groups.append(without)
     themes = [_theme([failures[i] for i in members], max_job_ids, max_test_cases) for members in groups]

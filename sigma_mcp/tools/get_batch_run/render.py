@@ -98,7 +98,7 @@ def _test_case_body(tc: CaseSummary) -> str:
             more = group.count - min(len(group.jobIds), 5)
             jobs = f"{jobs} and {more} more" if jobs and more > 0 else jobs or "no jobIds"
             said = (
-                f"judge's remarks in {group.wordings} wordings, the most frequent"
+                f"judge's remarks in {group.wordings} wordings, for example"
                 if group.wordings > 1
                 else "judge's remarks"
             )
