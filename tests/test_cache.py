@@ -221,3 +221,25 @@ def _without_cache_age(data: bytes) -> Any:
     value.pop("cacheAgeSeconds")
     value["warnings"] = [w for w in value["warnings"] if "cache" not in w]
     return value
+
+
+async def test_a_batch_run_pushed_out_of_the_cache_is_let_go_of(api: FakeSigmaMind) -> None:
+    import gc
+    import weakref
+
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.sigmamind.runs import load_batch_run
+
+    old, new = make_batch_run(30, batch_id="batch_old"), make_batch_run(30, batch_id="batch_new")
+    api.add_batch_run(old)
+    api.add_batch_run(new)
+    settings = settings_for(api, SIGMA_MCP_CACHE_MB="0.03")  # room for one of them
+    async with SigmaMindClient(settings) as client:
+        scanned, _ = await load_batch_run(client, "batch_old", AGENT)
+        assert scanned.size <= client.runs.limit < 2 * scanned.size
+        first = weakref.ref(scanned)
+        del scanned
+        await load_batch_run(client, "batch_new", AGENT)  # pushes the first out, and is not released by a reply
+        gc.collect()
+        assert len(client.runs) == 1
+        assert first() is None

@@ -53,12 +53,12 @@ def test_a_failed_attempt_per_group_of_remarks_largest_groups_first_three_at_mos
     assert [(s.arguments, s.reason) for s in calls(summary, "get_test_run")] == [
         (
             {"jobId": "job_2a", **IDS},
-            "Read one of the 3 failed attempts of test case tc_2 that got the same remarks (its transcript and the "
+            "Read one of the 3 failed attempts of test case tc_2 whose remarks say the same thing (its transcript and the "
             "judge's remarks in full)",
         ),
         (
             {"jobId": "job_1b", **IDS},
-            "Read one of the 2 failed attempts of test case tc_1 that got the same remarks (its transcript and the "
+            "Read one of the 2 failed attempts of test case tc_1 whose remarks say the same thing (its transcript and the "
             "judge's remarks in full)",
         ),
         (

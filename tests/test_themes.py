@@ -273,3 +273,6 @@ def test_remarks_without_a_key_are_grouped_by_their_wording_only() -> None:
     # No Latin words to make a key of: these are not one theme because their keys are alike (empty).
     remarks = ["客服没有确认预约时间。", "Агент не подтвердил время записи.", "客服没有确认预约时间。", "The the and."]
     assert themes_of(remarks) == [[0, 2], [1], [3]]
+    # Nor does the one Latin word in remarks of another script make different problems one.
+    sms = ["Агент не отправил SMS клиенту.", "Агент отправил SMS дважды.", "SMSを送信しませんでした。"]
+    assert themes_of(sms) == [[0], [1], [2]]

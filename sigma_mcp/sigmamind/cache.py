@@ -31,7 +31,6 @@ class RunCache:
         self.limit = limit
         self._entries: OrderedDict[CacheKey, tuple[ScannedRun, bool]] = OrderedDict()
         self._size = 0
-        self.pushed_out: list[ScannedRun] = []
         self.pending: list[weakref.ref[ScannedRun]] = []
         """Batch runs read with this cache's client whose test cases are still parsed JSON (`runs.compact_later`)."""
 
@@ -71,12 +70,8 @@ class RunCache:
         return True
 
     def _remove(self, key: CacheKey) -> None:
+        from sigma_mcp.tools.memory import free_after_reply
+
         scanned, _ = self._entries.pop(key)
         self._size -= scanned.size
-        self.pushed_out.append(scanned)
-
-    def take_pushed_out(self) -> list[ScannedRun]:
-        """The entries pushed out or replaced since the last call: for the caller to free when it suits (a big one
-        after the reply)."""
-        pushed, self.pushed_out = self.pushed_out, []
-        return pushed
+        free_after_reply([scanned], scanned.size)  # a big one's objects are no reason for a reply to wait

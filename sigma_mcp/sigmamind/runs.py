@@ -69,8 +69,6 @@ class ScannedRun:
     fetched: float = field(default_factory=time.monotonic)
     themes: list[Theme] | None = None
     """The failure themes of the whole batch, once worked out (`load_batch_run`)."""
-    pushed_out: list[ScannedRun] = field(default_factory=list, repr=False)
-    """The batch runs that keeping it pushed out of the cache, until `release` hands them over to be freed."""
     failed: Failed | None = field(default=None, repr=False)
     """Its test cases' failed attempts as the scan met them, until the themes are worked out (`load_batch_run`)."""
     theme_of: ThemeOf = field(default_factory=dict)
@@ -83,10 +81,8 @@ class ScannedRun:
         return self.size
 
     def release(self) -> list[Any]:
-        """Itself, for a stretch to free after the reply when nothing else (the cache) keeps it (`tools.memory`), and
-        the batch runs it pushed out of the cache."""
-        pushed, self.pushed_out = self.pushed_out, []
-        return [self, *pushed]
+        """Itself, for a stretch to free after the reply when nothing else (the cache) keeps it (`tools.memory`)."""
+        return [self]
 
     def finished(self) -> bool:
         """Whether its counts say every configured attempt has a verdict (a running one is kept only briefly)."""
@@ -135,7 +131,6 @@ async def load_batch_run(
         compact_later(client, scanned)
     if keep:
         client.runs.put(key, scanned)
-        scanned.pushed_out = client.runs.take_pushed_out()  # freed with this call's objects, after its reply
     return scanned, None
 
 

@@ -83,6 +83,17 @@ def in_one_stretch(work: Callable[[], T], *bodies: Held) -> T:
             _let_go()
 
 
+def free_after_reply(kept: list[Any], size: int) -> None:
+    """Objects let go of outside a stretch (a batch run pushed out of the cache), of answers of `size` bytes: when
+    deferring and they are big, freed after the reply as a big call's are; else as soon as the caller lets go of
+    them."""
+    if not (_deferring and size >= DEFER_FROM):
+        return
+    _hold()
+    if not _free_later(kept):
+        _let_go()
+
+
 def _free_later(kept: list[Any]) -> bool:
     """Have the event loop free `kept` after `FREE_AFTER`, taking over the stretch's hold; False if there is
     no running loop, and so no reply to send first."""

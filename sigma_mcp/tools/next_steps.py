@@ -51,7 +51,7 @@ def for_batch_run(summary: BatchRunSummary) -> Steps:
         which = (
             f"the failed attempt{of} with remarks of its own"
             if count == 1
-            else f"one of the {count} failed attempts{of} that got the same remarks"
+            else f"one of the {count} failed attempts{of} whose remarks say the same thing"
         )
         reason = f"Read {which} (its transcript and the judge's remarks in full)"
         steps.append(_step("get_test_run", reason, jobId=job, **ids))

@@ -74,7 +74,7 @@ class Theme:
     """Distinct wordings merged into it."""
 
 
-MAX_KEYED = 4_000
+MAX_KEYED = 3_000
 """Distinct wordings that are made keys and grouped by them, at most (the most frequent first)."""
 
 ThemeOf = dict[int, int]

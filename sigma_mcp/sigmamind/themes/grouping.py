@@ -17,7 +17,7 @@ AGGLOMERATED = 300
 """The first keys (those of the most failures) merged by average linkage: each pair of them is compared."""
 MAX_THEMES = 1_000
 """Themes that the keys after the first `AGGLOMERATED` are compared with, at most."""
-MAX_COMPARISONS = 2_500_000
+MAX_COMPARISONS = 1_500_000
 """Word look-ups in one call at most (about half a second); keys beyond them stay themes of their own."""
 COMMON = 64
 """Themes holding a word, from which a later key does not look for themes by that word ("not", "ask"): it looks by
@@ -63,12 +63,13 @@ def clusters(keys: list[str]) -> list[int]:
         current = vector(n)
         dots: dict[int, float] = {}
         common: list[tuple[str, float]] = []
+        left -= len(current)
         for word, value in current.items():
             found = postings.get(word, ())
             if len(found) > COMMON:
                 common.append((word, value))  # added below, to the themes the other words found
                 continue
-            left -= len(found) + 1
+            left -= len(found)
             for root in found:
                 dots[root] = dots.get(root, 0.0) + value * sums[root][word]
         if common:
@@ -79,6 +80,7 @@ def clusters(keys: list[str]) -> list[int]:
                 summed = sums[root]
                 dots[root] += sum(value * summed.get(word, 0.0) for word, value in common)
         best, best_score = n, SIMILAR
+        left -= len(dots)
         for root in sorted(dots):
             score = dots[root] / sizes[root]
             if score > best_score and _alike(current, sums[root]):

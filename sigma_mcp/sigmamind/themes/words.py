@@ -16,6 +16,9 @@ _NAME = re.compile(r"(?<=[a-z0-9,;)] )[A-Z][a-z]+(?:'s)?\b")
 _IDENT = re.compile(r"\b[A-Za-z]+[_-][\w-]*\d[\w-]*\b|\b[A-Za-z]*\d[\w-]*\b")
 _NUMBER = re.compile(r"[$€£]?\d[\d,.:/-]*")
 _LEAD = re.compile(r"^(?:failed because\s+)?(?:(?:the )?(?:agent|assistant|bot)\b[\s,:]*)?", re.IGNORECASE)
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+"""Letters of other scripts (and accented ones): a remark with more of them than of A-Z is not keyed."""
 _TOKEN = re.compile(r"[a-z]+|[,.;:!?()]")
 _CLAUSE_BREAKS = frozenset([*",.;:!?()", "and", "but"])
 """Where a clause ends: no pair of concepts across it."""
@@ -146,8 +149,11 @@ def _concept(word: str) -> str | None:
 
 def theme_key(remarks: str) -> str:
     """The remark's concepts without its details, sorted, so that clause order does not count; with each pair of
-    neighbouring concepts in a clause ("refund+amount" against "pay+amount")."""
+    neighbouring concepts in a clause ("refund+amount" against "pay+amount"). Empty for a remark written mostly in
+    another script than Latin: its few Latin words ("SMS") would say nothing of what went wrong."""
     text = remarks[:KEY_CHARACTERS]
+    if not text.isascii() and len(_OTHER_LETTER.findall(text)) > len(_LATIN_LETTER.findall(text)):
+        return ""
     words = _concepts(_QUOTED.sub(" ", text))
     if len(words) < 2:  # a remark that is mostly a quote is about what the quote says
         words |= _concepts(text)
