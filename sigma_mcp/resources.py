@@ -307,7 +307,7 @@ async def _listed(app: AppState, agent_id: str, size: int, what: str) -> Recent 
 
     failure = None
     try:
-        failure = (app.client.cache_key(agent_id, "")[0], agent_id)  # the key's fingerprint (no key: raised here)
+        failure = (app.client.key_fingerprint(), agent_id)  # no key: raised here
         if app.recent.failed_lately(failure):
             return None
         return await recent_batch_runs(app, agent_id, size)

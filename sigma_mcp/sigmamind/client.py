@@ -131,10 +131,15 @@ class SigmaMindClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def key_fingerprint(self) -> str:
+        """The fingerprint of the current request's key, never the key (demo mode: ""); `ConfigurationError` when
+        there is no key."""
+        key, _ = self.settings.credentials()
+        return fingerprint(key) if key else ""
+
     def cache_key(self, agent_id: str, batch_id: str) -> CacheKey:
         """The cache's key for a batch run fetched with the current request's key: its fingerprint, never the key."""
-        key, _ = self.settings.credentials()
-        return (fingerprint(key) if key else "", self.base_url, agent_id, batch_id)
+        return (self.key_fingerprint(), self.base_url, agent_id, batch_id)
 
     def _default_agent_hint(self, agent_id: str) -> str:
         """What a 404's hint adds when the agent is the default one: where that id came from."""

@@ -30,7 +30,7 @@ from sigma_mcp.sigmamind.scan import (
     Failed,
     add_records,
     compact,
-    failed_attempts,
+    listed_failures,
     record_verdict,
     scan_test_cases,
 )
@@ -67,10 +67,8 @@ class ScannedRun:
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     """Listed attempts whose test case is not in the batch run."""
     fetched: float = field(default_factory=time.monotonic)
-    themes: list[Theme] | None = None
+    themes: list[Theme] = field(default_factory=list)
     """The failure themes of the whole batch, once worked out (`load_batch_run`)."""
-    failed: Failed | None = field(default=None, repr=False)
-    """Its test cases' failed attempts as the scan met them, until the themes are worked out (`load_batch_run`)."""
     theme_of: ThemeOf = field(default_factory=dict)
     """Where the themes put each remarks (a test case's are grouped the same way: `themes.themes_as`)."""
     partial: bool = False
@@ -109,7 +107,7 @@ async def load_batch_run(
     body = await client.get_batch_run(batch_id, agent_id)
     compact_waiting(client)  # before another batch run is parsed (the other side of a comparison)
     # The body's objects live on in the scan: handed to no stretch, which would free them after the reply.
-    scanned = in_one_stretch(lambda: scan_run(body))
+    scanned, failed = in_one_stretch(lambda: scan_run(body))
     body.release()
     keep = True
     if needs_listing(scanned):
@@ -123,10 +121,7 @@ async def load_batch_run(
                 keep = client.no_test_run_listing is not None
             else:
                 attach(scanned, listed, batch_id)
-    failed, scanned.failed = scanned.failed, None
-    scanned.themes = in_one_stretch(
-        lambda: batch_themes(scanned.cases, scanned.unmatched, scanned.theme_of, failed=failed)
-    )
+    scanned.themes = in_one_stretch(lambda: batch_themes(scanned.cases, scanned.unmatched, failed, scanned.theme_of))
     if keep_small or (keep and client.runs.fits(scanned)):
         compact_later(client, scanned)
     if keep:
@@ -134,14 +129,13 @@ async def load_batch_run(
     return scanned, None
 
 
-def scan_run(body: Body) -> ScannedRun:
-    """Parse and scan a batch run's body (within a stretch: see `tools.memory`)."""
+def scan_run(body: Body) -> tuple[ScannedRun, Failed]:
+    """Parse and scan a batch run's body (within a stretch: see `tools.memory`); and the failed attempts of its test
+    cases' records, for the themes."""
     parsed = body.parse(BatchRunPayload)
     failed: Failed = []
     cases, not_objects = scan_test_cases(parsed.value.testCases or [], failed)
-    scanned = ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content))
-    scanned.failed = failed
-    return scanned
+    return ScannedRun(parsed.value, parsed.ignored, cases, not_objects, len(body.content)), failed
 
 
 def compact_later(client: SigmaMindClient, scanned: ScannedRun) -> None:
@@ -179,13 +173,12 @@ def compact_run(scanned: ScannedRun) -> None:
 def batch_themes(
     cases: Sequence[CaseScan],
     unmatched: Sequence[dict[str, Any]],
+    failed: Failed,
     theme_of: ThemeOf | None = None,
-    *,
-    failed: Failed | None = None,
 ) -> list[Theme]:
     """The failure themes of the whole batch: every failed attempt's remarks, grouped (`sigmamind.themes`); and, in
     `theme_of`, where each remarks went. `failed`: the failed attempts of the test cases' own records, as their scan
-    met them (else read again); those from the listing are read from the test cases."""
+    met them (`scan_test_cases`); those of the listing are read from the test cases, then the `unmatched` ones."""
     keys: dict[str, str | None] = {}  # the same remarks recur: cleaned once each
 
     def key(remarks: str | None) -> str | None:
@@ -196,22 +189,14 @@ def batch_themes(
             found = keys[remarks] = remarks_key(remarks)
         return found
 
-    if failed is None:
-        failures = [
-            Failure(key(remarks), job_id, case.test_case_id)
-            for case in cases
-            if case.failed
-            for job_id, remarks in failed_attempts(case)
-        ]
-    else:
-        ids = {case.index: case.test_case_id for case in cases}
-        failures = [Failure(key(remarks), job_id, ids[index]) for index, job_id, remarks in failed]
-        failures += [
-            Failure(key(remarks), job_id, case.test_case_id)
-            for case in cases
-            if case.listed and case.failed
-            for job_id, remarks in failed_attempts(case, listed_only=True)
-        ]
+    ids = {case.index: case.test_case_id for case in cases}
+    failures = [Failure(key(remarks), job_id, ids[index]) for index, job_id, remarks in failed]
+    failures += [
+        Failure(key(remarks), job_id, case.test_case_id)
+        for case in cases
+        if case.listed and case.failed
+        for job_id, remarks in listed_failures(case)
+    ]
     for listed in unmatched:
         if record_verdict(listed) is False:
             remarks, job_id = listed.get("remarks"), listed.get("jobId")

@@ -96,14 +96,13 @@ def compact(scan: CaseScan) -> None:
 
 
 Failed = list[tuple[int, str | None, str | None]]
-"""Failed attempts as a scan meets them: the test case's index, the record's jobId and remarks (as
-`failed_attempts` reads them)."""
+"""Failed attempts as a scan meets them: the test case's index, the record's jobId and remarks
+(`job_and_remarks`)."""
 
 
 def scan_test_cases(values: Sequence[Any], failed: Failed | None = None) -> tuple[list[CaseScan], list[str]]:
     """A scan of every test case that is an object; a note for every entry that is not. `failed`, when given, gets
-    every failed attempt of their records, in order (what the failure themes group: `failed_attempts` reads the
-    same)."""
+    every failed attempt of their records, in order (what the failure themes group)."""
     scans: list[CaseScan] = []
     notes: list[str] = []
     for index, raw in enumerate(values):
@@ -159,10 +158,7 @@ def _scan(index: int, raw: dict[str, Any], failed_records: Failed | None = None)
                 elif verdict is False:
                     failed += 1
                     if failed_records is not None:
-                        remarks = record.get("remarks")
-                        failed_records.append(
-                            (index, _text(record.get("jobId")), remarks if isinstance(remarks, str) else None)
-                        )
+                        failed_records.append((index, *job_and_remarks(record)))
                 else:
                     pending += 1
     # Failures first (most first), then test cases without per-attempt results, then passes.
@@ -200,22 +196,18 @@ def add_records(scan: CaseScan, records: list[Any]) -> None:
     scan.order = (0, -scan.failed, scan.index) if scan.failed else (2, 0, scan.index)
 
 
-def failed_attempts(scan: CaseScan, *, listed_only: bool = False) -> list[tuple[str | None, str | None]]:
-    """The jobId and remarks of each failed attempt of a test case, as `attempt_records` reads them (what the failure
-    themes group); `listed_only`: of those from the test-run listing only."""
-    lists: Sequence[tuple[str, Sequence[Any]]]
-    if listed_only:
-        lists = []
-    else:
-        lists = _scan(scan.index, scan.full()).record_lists if scan.blob is not None else scan.record_lists
-    if scan.listed:
-        lists = [*lists, (LISTED_KEY, scan.listed)]
+def listed_failures(scan: CaseScan) -> list[tuple[str | None, str | None]]:
+    """The jobId and remarks of each failed attempt the test-run listing gave a test case (`add_records`); its own
+    records' are collected by its scan (`scan_test_cases`)."""
     return [
-        (_text(record.get("jobId")), remarks if isinstance(remarks := record.get("remarks"), str) else None)
-        for _, values in lists
-        for record in values
-        if type(record) is dict and record_verdict(record) is False
+        job_and_remarks(record) for record in scan.listed if type(record) is dict and record_verdict(record) is False
     ]
+
+
+def job_and_remarks(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    """A failed attempt's jobId and remarks, as `attempt_records` reads them: what the failure themes group."""
+    remarks = record.get("remarks")
+    return _text(record.get("jobId")), remarks if isinstance(remarks, str) else None
 
 
 def attempt_records(scan: CaseScan, raw: dict[str, Any] | None = None) -> tuple[list[AttemptRecord], list[str]]:

@@ -14,6 +14,7 @@ from sigma_mcp.sigmamind.runs import batch_themes, remarks_key
 from sigma_mcp.sigmamind.scan import (
     AttemptRecord,
     CaseScan,
+    Failed,
     attempt_records,
     parse_test_case,
     scan_test_cases,
@@ -101,10 +102,11 @@ def summarize_batch_run(
     """
     warnings: list[str] = first_warnings(source, ())
     agent = run.agent or AgentRef()
+    failed: Failed = []  # the failed attempts a scan here meets (a scanned run's themes are worked out already)
     if scanned is not None:
         cases, not_objects = scanned.cases, scanned.not_objects
     else:
-        cases, not_objects = scan_test_cases(run.testCases or [])
+        cases, not_objects = scan_test_cases(run.testCases or [], failed)
 
     counts = derive_counts(run.successfulAttempts, run.failedAttempts, run.totalAttempts, warnings)
     configured = configured_attempts(cases, len(not_objects))
@@ -118,10 +120,10 @@ def summarize_batch_run(
         warnings += scanned.notes
     check_records(with_records, len(cases), counts, warnings)
     theme_of: ThemeOf = {}
-    if scanned is not None and scanned.themes is not None:
+    if scanned is not None:
         themes, theme_of = scanned.themes, scanned.theme_of
     else:
-        themes = batch_themes(with_records, (), theme_of)
+        themes = batch_themes(cases, (), failed, theme_of)
     shown_themes, themes_size = _shown_themes(themes)
     if text_budget is None:
         text_budget = TEXT_BUDGET - HEADER_TEXT_RESERVE - themes_size
