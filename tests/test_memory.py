@@ -289,3 +289,88 @@ print(memory._deferring)
 """
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["False", "True", "True"]
+
+
+class Cycle:
+    """Cyclic garbage: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def keep_parsed(body: Body) -> Parsed[BatchRunPayload]:
+    """Parse `body` and keep what it parsed past the stretch, as a batch run's scan keeps its test cases."""
+    parsed = body.parse(BatchRunPayload)
+    body.release()
+    return parsed
+
+
+def generation_of(value: object) -> int | None:
+    found = [generation for generation in range(3) if any(item is value for item in gc.get_objects(generation))]
+    return found[0] if found else None
+
+
+def test_what_a_big_stretch_makes_and_keeps_is_aged_after_the_young_garbage_is_collected() -> None:
+    gc.collect()
+    cycle = Cycle()
+    garbage = weakref.ref(cycle)
+    gc.collect(0)  # survives one collection: in the middle generation when it becomes garbage
+    assert generation_of(cycle) == 1
+    del cycle
+    body = body_of(DEFER_FROM)
+    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert garbage() is None  # collected young before the stretch began, not aged with its objects
+    cases = parsed.value.testCases or []
+    assert gc.is_tracked(cases[0])
+    assert generation_of(cases[0]) == 2  # so the collector, back on, does not traverse them at once
+    assert generation_of(cases) == 2
+    assert gc.isenabled() is True
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("size", [1000, DEFER_FROM])
+def test_a_small_stretch_or_one_whose_objects_do_not_outlive_it_ages_nothing(size: int) -> None:
+    gc.collect()
+    body = body_of(size)
+    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content) if size < DEFER_FROM else 0)
+    assert generation_of((parsed.value.testCases or [])[0]) == 0
+
+
+def test_a_host_that_froze_objects_keeps_them_frozen_and_nothing_is_aged() -> None:
+    gc.collect()
+    frozen = [Cycle()]
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        body = body_of(DEFER_FROM)
+        parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+        assert gc.get_freeze_count() == before
+        assert generation_of(frozen) is None  # still in the permanent generation
+        assert generation_of((parsed.value.testCases or [])[0]) == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_with_the_collector_turned_off_by_the_host_nothing_is_collected_or_aged(collected: list[int]) -> None:
+    gc.disable()
+    body = body_of(DEFER_FROM)
+    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert collected == []
+    assert generation_of((parsed.value.testCases or [])[0]) == 0
+    assert gc.isenabled() is False
+
+
+@pytest.mark.anyio
+async def test_a_kept_large_batch_run_is_aged_while_it_waits_to_be_compacted(api: FakeSigmaMind) -> None:
+    from sigma_mcp.sigmamind.client import SigmaMindClient
+    from sigma_mcp.sigmamind.runs import load_batch_run
+
+    api.add_batch_run(make_batch_run(3_000, batch_id="batch_large"), batch_id="batch_large", agent_id=AGENT)
+    async with SigmaMindClient(settings_for(api)) as client:
+        gc.collect()
+        scanned, _ = await load_batch_run(client, "batch_large", AGENT)
+        assert scanned.size >= DEFER_FROM
+        assert scanned.cases[0].blob is None  # not compacted yet: the reply goes out first
+        assert generation_of(scanned.cases[0].raw) == 2
+        await asyncio.sleep(FREED_BY)
+        assert scanned.cases[0].blob is not None

@@ -107,7 +107,7 @@ async def load_batch_run(
     body = await client.get_batch_run(batch_id, agent_id)
     compact_waiting(client)  # before another batch run is parsed (the other side of a comparison)
     # The body's objects live on in the scan: handed to no stretch, which would free them after the reply.
-    scanned, failed = in_one_stretch(lambda: scan_run(body))
+    scanned, failed = in_one_stretch(lambda: scan_run(body), outliving=len(body.content))
     body.release()
     keep = True
     if needs_listing(scanned):

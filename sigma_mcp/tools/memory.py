@@ -10,6 +10,15 @@ call whose bodies add up to `DEFER_FROM` bytes or more are freed `FREE_AFTER` se
 is on its way, so that the user does not wait for it. Everywhere else (the CLI's one-shot commands, a
 library caller) they are freed at the end of the stretch, as smaller ones always are.
 
+Some of a stretch's objects outlive it: a batch run's parsed test cases, kept by its scan until it is compacted or
+freed after the reply (`sigmamind.runs`). Left young, they would all be traversed by the first collection after
+the stretch, on the call's path (about 28 ms for 10,000 test cases, an eighth of the call). A stretch told they are
+big (`outliving`) therefore collects the young generations first, while they are small, and at its end moves the
+objects it made to the oldest generation (`gc.freeze` then `gc.unfreeze`), which a full collection alone traverses;
+they are mostly freed before one comes. What is moved and later becomes cyclic garbage waits for a full collection:
+the stretch's own objects, and the few young ones alive when it began (its young collection freed the rest). A host
+that froze objects of its own (`gc.get_freeze_count()`) keeps them frozen: then nothing is moved.
+
 The collector is off while a stretch runs and while a big call's objects wait. They wait until the event
 loop's timer fires or the next stretch starts, which frees them first and then runs the collection the
 collector would have run by itself (by its thresholds), so that back-to-back calls, which may keep it off
@@ -62,15 +71,21 @@ def defer_frees(on: bool = True) -> None:
         free_waiting()
 
 
-def in_one_stretch(work: Callable[[], T], *bodies: Held) -> T:
+def in_one_stretch(work: Callable[[], T], *bodies: Held, outliving: int = 0) -> T:
     """`work()`, which parses `bodies` (`Body.parse`), with the collector paused until their objects are
-    gone; a big call's are freed after the reply when deferring (see the module's docstring)."""
-    if free_waiting():
-        _collect_as_due()
+    gone; a big call's are freed after the reply when deferring (see the module's docstring). `outliving`: bytes of
+    JSON that `work` parses and its answer keeps; from `DEFER_FROM`, what the stretch made is aged at its end."""
+    waited = free_waiting()
+    aging = outliving >= DEFER_FROM and _collector_on() and gc.get_freeze_count() == 0
+    if waited or aging:
+        _collect_as_due(young=aging)
     _hold()
     handed_over = False
     try:
         answer = work()
+        if aging:
+            gc.freeze()  # every tracked object, the stretch's among them: the young generations are empty
+            gc.unfreeze()  # ... and back, into the oldest
         kept = [body.release() for body in bodies]
         if _deferring and sum(body.held_bytes for body in bodies) >= DEFER_FROM:
             handed_over = _free_later(kept)
@@ -133,11 +148,18 @@ def _drop(kept: list[Any]) -> None:
         _let_go()
 
 
-def _collect_as_due() -> None:
-    """The collection the collector would have run by itself by now, by its thresholds."""
+def _collect_as_due(*, young: bool = False) -> None:
+    """The collection the collector would have run by itself by now, by its thresholds; `young`: at least the young
+    generations', so that nothing they hold is aged with what the stretch makes."""
     counts, thresholds = gc.get_count(), gc.get_threshold()
     older = [generation for generation in (2, 1) if counts[generation] >= thresholds[generation] > 0]
-    gc.collect(older[0] if older else 0)
+    gc.collect(older[0] if older else 1 if young else 0)
+
+
+def _collector_on() -> bool:
+    """Whether the collector is on, or will be when no stretch or waiting objects hold it off."""
+    with _lock:
+        return gc.isenabled() if _holds == 0 else _was_enabled
 
 
 def _hold() -> None:
