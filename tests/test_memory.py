@@ -305,72 +305,141 @@ def keep_parsed(body: Body) -> Parsed[BatchRunPayload]:
     return parsed
 
 
-def generation_of(value: object) -> int | None:
-    found = [generation for generation in range(3) if any(item is value for item in gc.get_objects(generation))]
-    return found[0] if found else None
-
-
-def test_what_a_big_stretch_makes_and_keeps_is_aged_after_the_young_garbage_is_collected() -> None:
-    gc.collect()
-    cycle = Cycle()
-    garbage = weakref.ref(cycle)
-    gc.collect(0)  # survives one collection: in the middle generation when it becomes garbage
-    assert generation_of(cycle) == 1
-    del cycle
-    body = body_of(DEFER_FROM)
-    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
-    assert garbage() is None  # collected young before the stretch began, not aged with its objects
-    cases = parsed.value.testCases or []
-    assert gc.is_tracked(cases[0])
-    assert generation_of(cases[0]) == 2  # so the collector, back on, does not traverse them at once
-    assert generation_of(cases) == 2
-    assert gc.isenabled() is True
-    assert gc.get_freeze_count() == 0
-
-
-@pytest.mark.parametrize("size", [1000, DEFER_FROM])
-def test_a_small_stretch_or_one_whose_objects_do_not_outlive_it_ages_nothing(size: int) -> None:
-    gc.collect()
-    body = body_of(size)
-    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content) if size < DEFER_FROM else 0)
-    assert generation_of((parsed.value.testCases or [])[0]) == 0
-
-
-def test_a_host_that_froze_objects_keeps_them_frozen_and_nothing_is_aged() -> None:
-    gc.collect()
-    frozen = [Cycle()]
-    gc.freeze()
-    try:
-        before = gc.get_freeze_count()
-        body = body_of(DEFER_FROM)
-        parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
-        assert gc.get_freeze_count() == before
-        assert generation_of(frozen) is None  # still in the permanent generation
-        assert generation_of((parsed.value.testCases or [])[0]) == 0
-    finally:
-        gc.unfreeze()
-
-
-def test_with_the_collector_turned_off_by_the_host_nothing_is_collected_or_aged(collected: list[int]) -> None:
-    gc.disable()
-    body = body_of(DEFER_FROM)
-    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
-    assert collected == []
-    assert generation_of((parsed.value.testCases or [])[0]) == 0
-    assert gc.isenabled() is False
+def big_body() -> Body:
+    return body_of(DEFER_FROM)
 
 
 @pytest.mark.anyio
-async def test_a_kept_large_batch_run_is_aged_while_it_waits_to_be_compacted(api: FakeSigmaMind) -> None:
+async def test_what_a_big_stretch_keeps_is_not_collected_until_after_the_reply(collected: list[int]) -> None:
+    body = big_body()
+    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert gc.isenabled() is False  # the first collection would traverse every object parsed
+    more = [[{} for _ in range(100)] for _ in range(100)]  # allocations that would set it off
+    assert collected == []
+    await asyncio.sleep(memory.PAUSE + FREED_BY)
+    assert gc.isenabled() is True
+    assert parsed.value.testCases
+    assert more
+
+
+@pytest.mark.anyio
+async def test_a_small_stretch_or_one_whose_objects_do_not_outlive_it_leaves_the_collector_on() -> None:
+    for body, outliving in ((body_of(1000), 1000), (big_body(), 0)):
+        in_one_stretch(partial(keep_parsed, body), outliving=outliving)
+        assert gc.isenabled() is True
+
+
+def test_without_an_event_loop_there_is_no_pause() -> None:
+    body = big_body()
+    in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_outside_a_server_there_is_no_pause() -> None:
+    memory.defer_frees(False)
+    body = big_body()
+    in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_turning_deferral_off_ends_the_pauses() -> None:
+    body = big_body()
+    in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    assert gc.isenabled() is False
+    memory.defer_frees(False)
+    assert gc.isenabled() is True
+
+
+def test_a_pause_whose_loop_closed_first_is_ended_by_a_later_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = big_body()
+
+    async def one_call() -> None:
+        in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+
+    asyncio.run(one_call())  # the loop closes at once, the pause's timer unrun
+    assert gc.isenabled() is False
+    small = body_of(100)
+    in_one_stretch(partial(keep_parsed, small))
+    assert gc.isenabled() is False  # not overdue yet: its timer may only be late
+    monkeypatch.setattr(memory, "OVERDUE", -memory.PAUSE)
+    in_one_stretch(partial(keep_parsed, small))
+    assert gc.isenabled() is True
+
+
+@pytest.mark.anyio
+async def test_a_collection_due_while_a_pause_lasts_runs_when_it_ends(collected: list[int]) -> None:
+    gc.collect()
+    collected.clear()
+    body, answer = big_body(), big_body()
+    kept = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+    in_one_stretch(lambda: parse_into(answer, []), answer)  # a big answer, freed after the reply
+    other = big_body()
+    in_one_stretch(lambda: parse_into(other, []), other)  # frees the answer first: the collection is due
+    assert collected == []  # put off: it would traverse what the pause keeps
+    memory._end_pauses(float("inf"))  # as its timer does; `other` still waits, so the collector stays off
+    assert collected == [0]
+    assert gc.isenabled() is False
+    await asyncio.sleep(FREED_BY)
+    assert gc.isenabled() is True
+    assert kept.value.testCases
+
+
+@pytest.mark.anyio
+async def test_cyclic_garbage_is_collected_while_big_calls_keep_coming_faster_than_their_pauses_end() -> None:
+    """Calls 10 ms apart keep the collector off throughout; the collections it owes still run, the full ones
+    included, and cyclic garbage does not pile up."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], 2, 2)
+    full: list[int] = []
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1)
+
+    gc.collect()
+    gc.callbacks.append(on_collection)
+    alive: list[weakref.ref[Cycle]] = []
+    try:
+        for _ in range(40):
+            cycles = [Cycle() for _ in range(200)]
+            alive += [weakref.ref(cycle) for cycle in cycles]
+            del cycles
+            body, answer = big_body(), big_body()
+            in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+            in_one_stretch(lambda: parse_into(answer, []), answer)  # noqa: B023 - called at once
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(memory.PAUSE + FREED_BY)
+    finally:
+        gc.callbacks.remove(on_collection)
+        gc.set_threshold(*thresholds)
+    assert full
+    assert sum(ref() is not None for ref in alive) <= 2 * 200
+
+
+@pytest.mark.anyio
+async def test_a_kept_large_batch_run_is_compacted_before_the_collector_is_back_on(
+    api: FakeSigmaMind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sigma_mcp.sigmamind.client import SigmaMindClient
     from sigma_mcp.sigmamind.runs import load_batch_run
 
+    compacted_when_enabled: list[bool] = []
+    enable = gc.enable
+
+    def spy() -> None:
+        compacted_when_enabled.append(scanned.cases[0].blob is not None)
+        enable()
+
     api.add_batch_run(make_batch_run(3_000, batch_id="batch_large"), batch_id="batch_large", agent_id=AGENT)
     async with SigmaMindClient(settings_for(api)) as client:
-        gc.collect()
         scanned, _ = await load_batch_run(client, "batch_large", AGENT)
+        monkeypatch.setattr(gc, "enable", spy)
         assert scanned.size >= DEFER_FROM
         assert scanned.cases[0].blob is None  # not compacted yet: the reply goes out first
-        assert generation_of(scanned.cases[0].raw) == 2
-        await asyncio.sleep(FREED_BY)
-        assert scanned.cases[0].blob is not None
+        assert gc.isenabled() is False
+        await asyncio.sleep(memory.PAUSE + FREED_BY)
+        assert gc.isenabled() is True
+        assert compacted_when_enabled == [True]
+        assert scanned.cases[0].raw == {}

@@ -10,19 +10,20 @@ call whose bodies add up to `DEFER_FROM` bytes or more are freed `FREE_AFTER` se
 is on its way, so that the user does not wait for it. Everywhere else (the CLI's one-shot commands, a
 library caller) they are freed at the end of the stretch, as smaller ones always are.
 
-Some of a stretch's objects outlive it: a batch run's parsed test cases, kept by its scan until it is compacted or
-freed after the reply (`sigmamind.runs`). Left young, they would all be traversed by the first collection after
-the stretch, on the call's path (about 28 ms for 10,000 test cases, an eighth of the call). A stretch told they are
-big (`outliving`) therefore collects the young generations first, while they are small, and at its end moves the
-objects it made to the oldest generation (`gc.freeze` then `gc.unfreeze`), which a full collection alone traverses;
-they are mostly freed before one comes. What is moved and later becomes cyclic garbage waits for a full collection:
-the stretch's own objects, and the few young ones alive when it began (its young collection freed the rest). A host
-that froze objects of its own (`gc.get_freeze_count()`) keeps them frozen: then nothing is moved.
+Some of a stretch's objects outlive it: a batch run's parsed test cases, kept by its scan until the kept run is
+compacted after the reply, or freed with the answer (`sigmamind.runs`). Were the collector back on at the end of that
+stretch, its first collection would traverse every one of them, on the call's path (about 28 ms of a
+10,000-test-case call). So a stretch told that what it keeps is big (`outliving`) keeps the collector off, when
+deferring, until `PAUSE` after it ends (`_pause_until_reply`): after the reply, the kept run's compaction and the
+freeing of the answer, all `FREE_AFTER` after their stretches. So the collector comes back on once the parsed test
+cases are gone, and never traverses them. Such a pause is also ended by any stretch that
+starts well after its time (`OVERDUE`: the event loop closed before its timer ran), and by `defer_frees(False)`. A
+stretch that starts while a pause lasts and would run the due collection (below) puts it off until a pause ends.
 
-The collector is off while a stretch runs and while a big call's objects wait. They wait until the event
-loop's timer fires or the next stretch starts, which frees them first and then runs the collection the
-collector would have run by itself (by its thresholds), so that back-to-back calls, which may keep it off
-for as long as they come, still have their cycles collected. A host that turns the collector off while
+The collector is off while a stretch runs, while a big call's objects wait, and while a pause lasts. The objects
+wait until the event loop's timer fires or the next stretch starts, which frees them first and then runs the
+collection the collector would have run by itself (by its thresholds), so that back-to-back calls, which may keep
+it off for as long as they come, still have their cycles collected. A host that turns the collector off while
 objects wait has it turned back on when they are freed: the two cannot be told apart.
 """
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -51,6 +53,10 @@ DEFER_FROM = 1_000_000
 """Bytes of a call's bodies together from which, when deferring, their objects are freed after the reply."""
 FREE_AFTER = 0.05
 """Seconds after its stretch that a big call's objects are freed: the reply is written by then."""
+PAUSE = 2 * FREE_AFTER
+"""Seconds after its stretch that a pause of the collector ends (`_pause_until_reply`)."""
+OVERDUE = 1.0
+"""Seconds after its time from which a pause whose timer has not run is ended by the next stretch."""
 
 _lock = threading.Lock()
 _deferring = False
@@ -59,6 +65,10 @@ _holds = 0
 _was_enabled = False
 """Whether the collector was on when the first hold began, so that it is turned back on."""
 _waiting: list[list[Any]] = []
+_pauses: list[tuple[object, float]] = []
+"""Pauses of the collector (`_pause_until_reply`) not yet ended: a token and the time it ends by."""
+_collection_owed = False
+"""Whether a stretch put off its due collection until the pauses end."""
 
 
 def defer_frees(on: bool = True) -> None:
@@ -69,23 +79,22 @@ def defer_frees(on: bool = True) -> None:
     _deferring = on
     if not on:
         free_waiting()
+        _end_pauses(float("inf"))
 
 
 def in_one_stretch(work: Callable[[], T], *bodies: Held, outliving: int = 0) -> T:
     """`work()`, which parses `bodies` (`Body.parse`), with the collector paused until their objects are
     gone; a big call's are freed after the reply when deferring (see the module's docstring). `outliving`: bytes of
-    JSON that `work` parses and its answer keeps; from `DEFER_FROM`, what the stretch made is aged at its end."""
-    waited = free_waiting()
-    aging = outliving >= DEFER_FROM and _collector_on() and gc.get_freeze_count() == 0
-    if waited or aging:
-        _collect_as_due(young=aging)
+    JSON that `work` parses and its answer keeps; from `DEFER_FROM`, the collector stays off until after the reply."""
+    _end_pauses(time.monotonic() - OVERDUE)
+    if free_waiting():
+        _collect_as_due_unless_paused()
     _hold()
     handed_over = False
     try:
         answer = work()
-        if aging:
-            gc.freeze()  # every tracked object, the stretch's among them: the young generations are empty
-            gc.unfreeze()  # ... and back, into the oldest
+        if _deferring and outliving >= DEFER_FROM:
+            _pause_until_reply()
         kept = [body.release() for body in bodies]
         if _deferring and sum(body.held_bytes for body in bodies) >= DEFER_FROM:
             handed_over = _free_later(kept)
@@ -121,6 +130,62 @@ def _free_later(kept: list[Any]) -> bool:
     return True
 
 
+def _pause_until_reply() -> None:
+    """Keep the collector off until `PAUSE` from now (within a stretch: it is off), if there is an event loop to
+    end the pause; else nothing."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    token = object()
+    _hold()
+    with _lock:
+        _pauses.append((token, time.monotonic() + PAUSE))
+    loop.call_later(PAUSE, _end_pause, token)
+
+
+def _end_pause(token: object) -> None:
+    with _lock:
+        if not any(entry is token for entry, _ in _pauses):
+            return  # ended already, as overdue
+        _pauses[:] = [pause for pause in _pauses if pause[0] is not token]
+    _after_pauses(1)
+
+
+def _end_pauses(ended_by: float) -> None:
+    """End every pause due to end by `ended_by` (a time of `time.monotonic`)."""
+    with _lock:
+        ending = [pause for pause in _pauses if pause[1] <= ended_by]
+        _pauses[:] = [pause for pause in _pauses if pause[1] > ended_by]
+    if ending:
+        _after_pauses(len(ending))
+
+
+def _collect_as_due_unless_paused() -> None:
+    """The due collection, now or, while a pause lasts (it would traverse what the pause keeps from it), when a
+    pause ends: by then its call's reply is out. At most one put off at a time, so calls that come faster than their
+    pauses end still have theirs, at most one a call, as without pauses."""
+    global _collection_owed
+    with _lock:
+        if _pauses:
+            _collection_owed = True
+            return
+    _collect_as_due()
+
+
+def _after_pauses(ended: int) -> None:
+    """Let go of `ended` pauses' holds; then run the collection a stretch put off, if the collector is still held off
+    (else it collects by itself)."""
+    global _collection_owed
+    for _ in range(ended):
+        _let_go()
+    with _lock:
+        owed, _collection_owed = _collection_owed, False
+        held_off = _holds > 0 and _was_enabled
+    if owed and held_off:
+        _collect_as_due()
+
+
 def free_waiting() -> bool:
     """Free every big call's objects still waiting; whether there were any."""
     with _lock:
@@ -148,18 +213,11 @@ def _drop(kept: list[Any]) -> None:
         _let_go()
 
 
-def _collect_as_due(*, young: bool = False) -> None:
-    """The collection the collector would have run by itself by now, by its thresholds; `young`: at least the young
-    generations', so that nothing they hold is aged with what the stretch makes."""
+def _collect_as_due() -> None:
+    """The collection the collector would have run by itself by now, by its thresholds."""
     counts, thresholds = gc.get_count(), gc.get_threshold()
     older = [generation for generation in (2, 1) if counts[generation] >= thresholds[generation] > 0]
-    gc.collect(older[0] if older else 1 if young else 0)
-
-
-def _collector_on() -> bool:
-    """Whether the collector is on, or will be when no stretch or waiting objects hold it off."""
-    with _lock:
-        return gc.isenabled() if _holds == 0 else _was_enabled
+    gc.collect(older[0] if older else 0)
 
 
 def _hold() -> None:
