@@ -16,13 +16,22 @@ from tests.conftest import sigma_mcp_script
 
 
 class RawSession:
-    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+        *,
+        command: list[str] | None = None,
+        cwd: str | None = None,
+    ) -> None:
+        """The installed `sigma-mcp` with `args`, or `command` (a built wheel's script, a bundle's `mcp_config`)."""
         self.process = subprocess.Popen(
-            [sigma_mcp_script(), *args],
+            command or [sigma_mcp_script(), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            cwd=cwd,
         )
         self.stdout = bytearray()
         self.stderr = bytearray()
