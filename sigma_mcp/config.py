@@ -124,7 +124,7 @@ class Settings:
                 "check that it was copied whole. It is redacted from output only where it stands alone."
             )
 
-        base_url, url_problem = parse_base_url(env.get(BASE_URL_VAR))
+        base_url, url_problem = parse_base_url(env.get(BASE_URL_VAR), api_key)
         if url_problem:
             problems.append(url_problem)
 
@@ -233,16 +233,22 @@ def parse_agent_id(raw: str | None, api_key: str | None = None) -> tuple[str | N
     )
 
 
-def parse_base_url(raw: str | None) -> tuple[str, str | None]:
+def parse_base_url(raw: str | None, api_key: str | None = None) -> tuple[str, str | None]:
     """Return the normalised base URL and, if it is not allowed, why not.
 
-    `https` is required; plain `http` is allowed only to a loopback host (for local testing).
+    `https` is required; plain `http` is allowed only to a loopback host (for local testing). A refused value is
+    quoted in the message only when it looks like an address: one that holds `api_key`, looks like a key, or is long
+    and no URL at all (a key pasted into the wrong field of a form) is not, since the message goes into every answer.
     """
     if raw is None or not raw.strip():
         return DEFAULT_BASE_URL, None
     text = raw.strip()
-    shown = text[:200]
-    refuse = f"{BASE_URL_VAR}={shown!r} is refused: "
+    secret = (api_key and len(api_key) >= SHORT_SECRET // 2 and api_key in text) or _KEY_LIKE.search(text)
+    address = "://" in text or ("." in text and len(text) <= 60)
+    if secret or not address:
+        refuse = f"{BASE_URL_VAR} ({len(text)} characters, not shown: it looks like a key, not an address) is refused: "
+    else:
+        refuse = f"{BASE_URL_VAR}={text[:200]!r} is refused: "
     try:
         parts = urlsplit(text)
         host = parts.hostname

@@ -69,8 +69,8 @@ def manifest() -> dict[str, Any]:
             "Ask your assistant how a SigmaMind batch run went and why attempts failed. sigma-mcp reads SigmaMind's "
             "REST API (read-only) and answers with the verdict and success rate over the whole batch, the failure "
             "themes (the judge's remarks grouped by what they say), flaky test cases, each failed attempt's remarks "
-            "and transcript, and the change between two batch runs. Turn on demo mode to try it on built-in data "
-            "without a key."
+            "and transcript, and the change between two batch runs. Demo mode serves built-in sample data instead "
+            "(the key field still needs some text then)."
         ),
         "author": {"name": "The sigma-mcp authors", "url": REPOSITORY},
         "repository": {"type": "git", "url": f"{REPOSITORY}.git"},
@@ -129,7 +129,8 @@ def manifest() -> dict[str, Any]:
             "demo": {
                 "type": "boolean",
                 "title": "Demo mode",
-                "description": "Serve built-in sample batch runs instead of your SigmaMind data.",
+                "description": "Serve built-in sample batch runs instead of your SigmaMind data (type any text as the "
+                "key to try it without one).",
                 "default": False,
                 "required": False,
             },
@@ -187,9 +188,39 @@ def server_json() -> dict[str, Any]:
                     },
                     {
                         "name": DEMO_VAR,
-                        "description": "1 serves built-in sample data instead of your SigmaMind data.",
+                        "description": "true serves built-in sample data instead of your SigmaMind data.",
                         "isRequired": False,
                         "format": "boolean",
+                    },
+                    {
+                        "name": "SIGMAMIND_LOG_LEVEL",
+                        "description": "DEBUG, INFO, WARNING, ERROR or CRITICAL; logs go to stderr.",
+                        "isRequired": False,
+                        "format": "string",
+                        "default": "WARNING",
+                        "choices": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                    },
+                    {
+                        "name": "SIGMAMIND_MAX_RESPONSE_MB",
+                        "description": "Answers from SigmaMind larger than this many megabytes are refused unread.",
+                        "isRequired": False,
+                        "format": "number",
+                        "default": "50",
+                    },
+                    {
+                        "name": "SIGMA_MCP_STRUCTURED",
+                        "description": "off serves markdown only (no outputSchema, no structuredContent).",
+                        "isRequired": False,
+                        "format": "string",
+                        "default": "on",
+                        "choices": ["on", "off"],
+                    },
+                    {
+                        "name": "SIGMA_MCP_CACHE_MB",
+                        "description": "Megabytes of batch runs kept for the next call about them; 0 turns it off.",
+                        "isRequired": False,
+                        "format": "number",
+                        "default": "32",
                     },
                 ],
             }

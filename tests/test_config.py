@@ -114,3 +114,25 @@ def test_repr_never_shows_the_key() -> None:
     assert API_KEY not in repr(settings)
     assert API_KEY not in str(settings)
     assert "<set>" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sm_live_5Tq8Vn2Rx7Kp4Wd9Lz3Hc6Yb",  # the key, pasted into the base URL's field of a form
+        "sk_live_abcdefghijklmnop",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    ],
+)
+def test_a_key_in_the_base_url_is_refused_without_being_shown(value: str) -> None:
+    settings = Settings.from_env({"SIGMAMIND_API_KEY": "sm_live_5Tq8Vn2Rx7Kp4Wd9Lz3Hc6Yb", "SIGMAMIND_BASE_URL": value})
+    (problem,) = settings.problems
+    assert problem.startswith(f"SIGMAMIND_BASE_URL ({len(value)} characters, not shown")
+    assert value not in problem
+    assert value.split()[-1][:12] not in problem
+    assert settings.base_url == DEFAULT_BASE_URL
+
+
+def test_a_refused_address_is_still_shown() -> None:
+    (problem,) = Settings.from_env({"SIGMAMIND_BASE_URL": "api.sigmamind.ai"}).problems
+    assert problem.startswith("SIGMAMIND_BASE_URL='api.sigmamind.ai' is refused: it must be an https:// URL")

@@ -105,6 +105,7 @@ def test_server_json_is_valid_against_the_registry_schema() -> None:
     jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(SERVER)
     assert len(SERVER["description"]) <= 100
     assert SERVER["name"] == f"io.github.{distribution.OWNER}/sigma-mcp"
+    assert "remotes" not in SERVER  # no hosted sigma-mcp: a team runs its own HTTP server (README)
     (package,) = SERVER["packages"]
     assert (package["registryType"], package["identifier"], package["runtimeHint"]) == ("pypi", "sigma-mcp", "uvx")
     assert package["transport"] == {"type": "stdio"}

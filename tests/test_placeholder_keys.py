@@ -29,7 +29,15 @@ PLACEHOLDERS = [
     "sk-xxxx",
     "xxxxxxxxxxxxxxxx",
 ]
-UNEXPANDED = ["${SIGMAMIND_API_KEY}", "$SIGMAMIND_API_KEY", "%SIGMAMIND_API_KEY%"]
+UNEXPANDED = [
+    "${SIGMAMIND_API_KEY}",
+    "$SIGMAMIND_API_KEY",
+    "%SIGMAMIND_API_KEY%",
+    # the one-click installs' own references (Cursor, VS Code, the Claude Desktop bundle), were one left unexpanded
+    "${env:SIGMAMIND_API_KEY}",
+    "${input:sigmamind_api_key}",
+    "${user_config.api_key}",
+]
 HOW = "Create a key in the SigmaMind dashboard (API Keys, the Production API key) and put the key itself in"
 
 

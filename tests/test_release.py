@@ -121,11 +121,23 @@ def test_the_wheel_installs_into_a_fresh_environment_and_serves(tmp_path: Path) 
     assert info["serverInfo"]["version"] == __version__
 
 
-def substitute(value: str, values: dict[str, str]) -> str:
-    """`${__dirname}` and `${user_config.NAME}` as Claude Desktop fills them in; anything else left is an error."""
-    filled = re.sub(r"\$\{([^}]+)\}", lambda match: values[match.group(1)], value)
-    assert "${" not in filled
-    return filled
+def claude_desktop_config(unpacked: Path, form: dict[str, Any]) -> dict[str, Any] | None:
+    """The command Claude Desktop runs for the bundle unpacked at `unpacked` with `form` filled in: the `mcp_config`
+    the official MCP Bundle library makes of them (tests/bundle/mcp_config.mjs), or None where it would not start."""
+    done = subprocess.run(
+        ["node", str(BUNDLE_TOOLS / "mcp_config.mjs"), str(unpacked), json.dumps(form)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    config: dict[str, Any] | None = json.loads(done.stdout)
+    return config
+
+
+def tracked(*paths: str) -> set[str]:
+    listed = subprocess.run(["git", "ls-files", "--", *paths], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(listed.stdout.split())
 
 
 def test_the_bundle_validates_packs_and_starts_as_claude_desktop_starts_it(tmp_path: Path) -> None:
@@ -141,33 +153,21 @@ def test_the_bundle_validates_packs_and_starts_as_claude_desktop_starts_it(tmp_p
     unpacked = tmp_path / "Claude Extensions" / "sigma-mcp"  # a space, as in Claude Desktop's own folder
     subprocess.run([str(MCPB), "unpack", str(bundle), str(unpacked)], check=True, capture_output=True, timeout=120)
     files = {path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*") if path.is_file()}
-    assert {
-        "manifest.json",
-        "pyproject.toml",
-        "README.md",
-        "LICENSE",
-        ".python-version",
-        "sigma_mcp/__main__.py",
-    } <= files
-    kept_out = ("tests/", "bench/", "docs/", ".venv", "node_modules/", "__pycache__/", ".ci/", ".github/", "dist/")
-    assert not [name for name in files if name.startswith(kept_out) or "/__pycache__/" in name]
+    # What uv needs and nothing else: the tracked files of these paths (no venv, test, cache or untracked file).
+    assert files == tracked("manifest.json", "pyproject.toml", "README.md", "LICENSE", ".python-version", "sigma_mcp")
 
     manifest = json.loads((unpacked / "manifest.json").read_text(encoding="utf-8"))
     assert manifest == json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
-    form = {name: field.get("default") for name, field in manifest["user_config"].items()}
-    form.update(api_key=FORM_KEY, demo=True)
-    values = {"__dirname": str(unpacked)}
-    values.update(
-        {
-            f"user_config.{name}": str(value).lower() if isinstance(value, bool) else str(value)
-            for name, value in form.items()
-        }
-    )
-    config = manifest["server"]["mcp_config"]
-    command = [substitute(part, values) for part in [config["command"], *config["args"]]]
+    assert claude_desktop_config(unpacked, {"demo": True}) is None  # the key is required, in demo mode too
+    config = claude_desktop_config(unpacked, {"api_key": FORM_KEY, "demo": True})
+    assert config is not None
+    assert config["env"]["SIGMAMIND_DEMO"] == "true"
+    assert config["env"]["SIGMAMIND_TIMEOUT"] == "30"
+    command = [config["command"], *config["args"]]
     assert command[0] == "uv"
+    assert command[3] == str(unpacked)
     command[0] = str(Path(sys.executable).parent / "uv")  # uv from PyPI, installed into this environment
-    env = {**uv_env(tmp_path), **{name: substitute(value, values) for name, value in config["env"].items()}}
+    env = {**uv_env(tmp_path), **config["env"]}
     env.pop("UV_PYTHON")  # uv picks the Python the bundle pins (.python-version), as it does in Claude Desktop
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
 

@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_FILES = ("pyproject.toml", "README.md")
-"""Besides sigma_mcp/: what building the wheel reads (hatchling: the metadata and the readme)."""
+PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE")
+"""Besides sigma_mcp/: what building the wheel reads (hatchling: the metadata, the readme and the license file)."""
 REBUILT = re.compile(r"Built sigma-mcp @ file://")
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
 

@@ -77,8 +77,11 @@ _PLACEHOLDERS = frozenset(
     {PLACEHOLDER_KEY, "api-key", "sigmamind-api-key", "api-key-here", "key", "changeme", "placeholder"}
 )
 """Placeholders as written, lower case with `-` for `_`; `your-…`, `paste-…`, `…` and filler are caught by rule."""
-_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
-"""`$NAME`, `${NAME}`, `%NAME%`: a variable a client passed on unexpanded."""
+_VARIABLE = re.compile(
+    r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\$\{(?:env:|input:|user_config\.)[A-Za-z_][\w.-]*\}"
+)
+"""`$NAME`, `${NAME}`, `%NAME%`, and the one-click installs' `${env:NAME}` (Cursor), `${input:ID}` (VS Code) and
+`${user_config.NAME}` (a Claude Desktop bundle): a variable a client passed on unexpanded."""
 _FILLER = re.compile(r"(sk-)?(x+|\*+|0+|\.+)")
 """`sk-xxxx`, `xxxxxxxx`, `****`: a key written out as filler."""
 
