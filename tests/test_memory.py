@@ -40,7 +40,9 @@ def deferring() -> Iterator[None]:
     gc.enable()
     memory.defer_frees()
     yield
-    memory.defer_frees(False)
+    memory.defer_frees(False)  # frees what waits and ends the pauses: nothing may hold the collector off after that
+    assert memory._holds == 0
+    assert memory._pauses == []
     gc.enable()
 
 
@@ -310,12 +312,22 @@ def big_body() -> Body:
 
 
 @pytest.mark.anyio
-async def test_what_a_big_stretch_keeps_is_not_collected_until_after_the_reply(collected: list[int]) -> None:
+async def test_what_a_big_stretch_keeps_is_not_collected_until_after_the_reply() -> None:
+    collections: list[int] = []
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
     body = big_body()
-    parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
-    assert gc.isenabled() is False  # the first collection would traverse every object parsed
-    more = [[{} for _ in range(100)] for _ in range(100)]  # allocations that would set it off
-    assert collected == []
+    gc.callbacks.append(on_collection)
+    try:
+        parsed = in_one_stretch(partial(keep_parsed, body), outliving=len(body.content))
+        assert gc.isenabled() is False  # the first collection would traverse every object parsed
+        more = [[{} for _ in range(100)] for _ in range(100)]  # allocations that would set it off
+        assert collections == []  # none, automatic or asked for
+    finally:
+        gc.callbacks.remove(on_collection)
     await asyncio.sleep(memory.PAUSE + FREED_BY)
     assert gc.isenabled() is True
     assert parsed.value.testCases
@@ -353,6 +365,8 @@ async def test_turning_deferral_off_ends_the_pauses() -> None:
 
 
 def test_a_pause_whose_loop_closed_first_is_ended_by_a_later_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "PAUSE", 30.0)  # however slowly the loop closes, the timer would not have run
+    monkeypatch.setattr(memory, "OVERDUE", 60.0)
     body = big_body()
 
     async def one_call() -> None:
@@ -363,7 +377,7 @@ def test_a_pause_whose_loop_closed_first_is_ended_by_a_later_stretch(monkeypatch
     small = body_of(100)
     in_one_stretch(partial(keep_parsed, small))
     assert gc.isenabled() is False  # not overdue yet: its timer may only be late
-    monkeypatch.setattr(memory, "OVERDUE", -memory.PAUSE)
+    monkeypatch.setattr(memory, "OVERDUE", -memory.PAUSE)  # as if its time and a second more had passed
     in_one_stretch(partial(keep_parsed, small))
     assert gc.isenabled() is True
 
@@ -432,7 +446,11 @@ async def test_a_kept_large_batch_run_is_compacted_before_the_collector_is_back_
         compacted_when_enabled.append(scanned.cases[0].blob is not None)
         enable()
 
-    api.add_batch_run(make_batch_run(3_000, batch_id="batch_large"), batch_id="batch_large", agent_id=AGENT)
+    # Per-attempt records embedded, so that no listing is read; and a long pause, so that a loaded machine's late
+    # timers still end it last.
+    monkeypatch.setattr(memory, "PAUSE", 2.0)
+    run = make_batch_run(3_000, batch_id="batch_large", records_key="testRuns")
+    api.add_batch_run(run, batch_id="batch_large", agent_id=AGENT)
     async with SigmaMindClient(settings_for(api)) as client:
         scanned, _ = await load_batch_run(client, "batch_large", AGENT)
         monkeypatch.setattr(gc, "enable", spy)

@@ -14,9 +14,12 @@ Some of a stretch's objects outlive it: a batch run's parsed test cases, kept by
 compacted after the reply, or freed with the answer (`sigmamind.runs`). Were the collector back on at the end of that
 stretch, its first collection would traverse every one of them, on the call's path (about 28 ms of a
 10,000-test-case call). So a stretch told that what it keeps is big (`outliving`) keeps the collector off, when
-deferring, until `PAUSE` after it ends (`_pause_until_reply`): after the reply, the kept run's compaction and the
-freeing of the answer, all `FREE_AFTER` after their stretches. So the collector comes back on once the parsed test
-cases are gone, and never traverses them. Such a pause is also ended by any stretch that
+deferring, until `PAUSE` after it ends (`_pause_until_reply`). That bridges the call's later stretches (its failure
+themes, its answer) and outlasts what follows them: the reply, the kept run's compaction and the freeing of the
+answer, each `FREE_AFTER` after its own stretch. So in a call that does not wait on the network after its scan the
+collector comes back on once the parsed test cases are gone, and never traverses them. (A call that reads the
+test-run listing after its scan may outlast the pause: then the collector is back on before the compaction, as it
+was before pauses.) Such a pause is also ended by any stretch that
 starts well after its time (`OVERDUE`: the event loop closed before its timer ran), and by `defer_frees(False)`. A
 stretch that starts while a pause lasts and would run the due collection (below) puts it off until a pause ends.
 
@@ -137,9 +140,13 @@ def _pause_until_reply() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
+    global _holds, _was_enabled
     token = object()
-    _hold()
-    with _lock:
+    with _lock:  # the hold and its entry together: an interrupt cannot leave one without the other
+        if _holds == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holds += 1
         _pauses.append((token, time.monotonic() + PAUSE))
     loop.call_later(PAUSE, _end_pause, token)
 
@@ -163,8 +170,9 @@ def _end_pauses(ended_by: float) -> None:
 
 def _collect_as_due_unless_paused() -> None:
     """The due collection, now or, while a pause lasts (it would traverse what the pause keeps from it), when a
-    pause ends: by then its call's reply is out. At most one put off at a time, so calls that come faster than their
-    pauses end still have theirs, at most one a call, as without pauses."""
+    pause ends: by then that pause's call is answered. It runs then even if other calls' pauses still last (and so
+    traverses what they keep): at most one is put off at a time, so calls that come faster than their pauses end
+    still have theirs, at most one a call, as without pauses."""
     global _collection_owed
     with _lock:
         if _pauses:
