@@ -17,11 +17,20 @@ from urllib.parse import quote, urlencode
 
 from sigma_mcp import __version__
 from sigma_mcp.config import (
+    AGENT_ID_VAR,
     API_KEY_VAR,
     BASE_URL_VAR,
+    CACHE_VAR,
     DEFAULT_BASE_URL,
+    DEFAULT_CACHE_MB,
+    DEFAULT_LOG_LEVEL,
+    DEFAULT_MAX_RESPONSE_MB,
     DEFAULT_TIMEOUT,
     DEMO_VAR,
+    LOG_LEVEL_VAR,
+    LOG_LEVELS,
+    MAX_RESPONSE_VAR,
+    STRUCTURED_VAR,
     TIMEOUT_VAR,
 )
 
@@ -181,7 +190,7 @@ def server_json() -> dict[str, Any]:
                         "default": str(int(DEFAULT_TIMEOUT)),
                     },
                     {
-                        "name": "SIGMAMIND_AGENT_ID",
+                        "name": AGENT_ID_VAR,
                         "description": "The agent you test most: agentId becomes optional in every tool.",
                         "isRequired": False,
                         "format": "string",
@@ -193,22 +202,22 @@ def server_json() -> dict[str, Any]:
                         "format": "boolean",
                     },
                     {
-                        "name": "SIGMAMIND_LOG_LEVEL",
+                        "name": LOG_LEVEL_VAR,
                         "description": "DEBUG, INFO, WARNING, ERROR or CRITICAL; logs go to stderr.",
                         "isRequired": False,
                         "format": "string",
-                        "default": "WARNING",
-                        "choices": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                        "default": DEFAULT_LOG_LEVEL,
+                        "choices": list(LOG_LEVELS),
                     },
                     {
-                        "name": "SIGMAMIND_MAX_RESPONSE_MB",
+                        "name": MAX_RESPONSE_VAR,
                         "description": "Answers from SigmaMind larger than this many megabytes are refused unread.",
                         "isRequired": False,
                         "format": "number",
-                        "default": "50",
+                        "default": f"{DEFAULT_MAX_RESPONSE_MB:g}",
                     },
                     {
-                        "name": "SIGMA_MCP_STRUCTURED",
+                        "name": STRUCTURED_VAR,
                         "description": "off serves markdown only (no outputSchema, no structuredContent).",
                         "isRequired": False,
                         "format": "string",
@@ -216,11 +225,11 @@ def server_json() -> dict[str, Any]:
                         "choices": ["on", "off"],
                     },
                     {
-                        "name": "SIGMA_MCP_CACHE_MB",
+                        "name": CACHE_VAR,
                         "description": "Megabytes of batch runs kept for the next call about them; 0 turns it off.",
                         "isRequired": False,
                         "format": "number",
-                        "default": "32",
+                        "default": f"{DEFAULT_CACHE_MB:g}",
                     },
                 ],
             }
@@ -247,11 +256,11 @@ def vscode_inputs() -> list[dict[str, Any]]:
 def links() -> dict[str, str]:
     """The one-click links: each client's own deep link, and the https page that opens it (GitHub renders only
     https links)."""
-    cursor = base64.b64encode(_compact(cursor_config()).encode()).decode()
+    cursor = urlencode({"name": SERVER_KEY, "config": base64.b64encode(_compact(cursor_config()).encode()).decode()})
     vscode = {"name": SERVER_KEY, **vscode_config(), "inputs": vscode_inputs()}
     return {
-        "cursor": "cursor://anysphere.cursor-deeplink/mcp/install?" + urlencode({"name": SERVER_KEY, "config": cursor}),
-        "cursor_web": "https://cursor.com/en/install-mcp?" + urlencode({"name": SERVER_KEY, "config": cursor}),
+        "cursor": f"cursor://anysphere.cursor-deeplink/mcp/install?{cursor}",
+        "cursor_web": f"https://cursor.com/en/install-mcp?{cursor}",
         "vscode": "vscode:mcp/install?" + quote(_compact(vscode), safe=""),
         "vscode_web": "https://vscode.dev/redirect/mcp/install?"
         + urlencode(

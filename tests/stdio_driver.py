@@ -82,10 +82,11 @@ class RawSession:
     def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self.send({"jsonrpc": "2.0", "method": method, **({"params": params} if params else {})})
 
-    def initialize(self) -> dict[str, Any]:
+    def initialize(self, timeout: float = 60) -> dict[str, Any]:
         response = self.request(
             "initialize",
             {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw-test", "version": "1"}},
+            timeout,
         )
         self.notify("notifications/initialized")
         return response

@@ -54,18 +54,7 @@ def build(step: str, out: Path) -> str:
 
 def serve_demo(session: RawSession, tools: list[str] | None = None) -> dict[str, Any]:
     """initialize, tools/list and a demo get_batch_run; the initialize result."""
-    initialized = session.wait(
-        session.start_request(
-            "initialize",
-            {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "release-test", "version": "1"},
-            },
-        ),
-        timeout=FIRST_START,
-    )
-    session.notify("notifications/initialized")
+    initialized = session.initialize(timeout=FIRST_START)
     listed = [tool["name"] for tool in session.request("tools/list")["result"]["tools"]]
     assert listed == (tools or ["get_batch_run", "get_test_run", "list_batch_runs", "compare_batch_runs"])
     result = session.call_tool("get_batch_run", DEMO_BATCH)

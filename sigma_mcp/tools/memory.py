@@ -19,9 +19,9 @@ themes, its answer) and outlasts what follows them: the reply, the kept run's co
 answer, each `FREE_AFTER` after its own stretch. So in a call that does not wait on the network after its scan the
 collector comes back on once the parsed test cases are gone, and never traverses them. (A call that reads the
 test-run listing after its scan may outlast the pause: then the collector is back on before the compaction, as it
-was before pauses.) Such a pause is also ended by any stretch that
-starts well after its time (`OVERDUE`: the event loop closed before its timer ran), and by `defer_frees(False)`. A
-stretch that starts while a pause lasts and would run the due collection (below) puts it off until a pause ends.
+was before pauses.) Such a pause is also ended by any stretch that starts well after its time (`OVERDUE`: the event
+loop closed before its timer ran), and by `defer_frees(False)`. A stretch that starts while a pause lasts and would
+run the due collection (below) puts it off until a pause ends.
 
 The collector is off while a stretch runs, while a big call's objects wait, and while a pause lasts. The objects
 wait until the event loop's timer fires or the next stretch starts, which frees them first and then runs the
@@ -140,32 +140,27 @@ def _pause_until_reply() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
-    global _holds, _was_enabled
     token = object()
-    with _lock:  # the hold and its entry together: an interrupt cannot leave one without the other
-        if _holds == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _holds += 1
-        _pauses.append((token, time.monotonic() + PAUSE))
+    _hold(pause=(token, time.monotonic() + PAUSE))
     loop.call_later(PAUSE, _end_pause, token)
 
 
 def _end_pause(token: object) -> None:
-    with _lock:
-        if not any(entry is token for entry, _ in _pauses):
-            return  # ended already, as overdue
-        _pauses[:] = [pause for pause in _pauses if pause[0] is not token]
-    _after_pauses(1)
+    """A pause's timer: ends it, unless it was ended already (as overdue)."""
+    _end_where(lambda pause: pause[0] is token)
 
 
 def _end_pauses(ended_by: float) -> None:
     """End every pause due to end by `ended_by` (a time of `time.monotonic`)."""
+    _end_where(lambda pause: pause[1] <= ended_by)
+
+
+def _end_where(ending: Callable[[tuple[object, float]], bool]) -> None:
     with _lock:
-        ending = [pause for pause in _pauses if pause[1] <= ended_by]
-        _pauses[:] = [pause for pause in _pauses if pause[1] > ended_by]
-    if ending:
-        _after_pauses(len(ending))
+        ended = [pause for pause in _pauses if ending(pause)]
+        _pauses[:] = [pause for pause in _pauses if not ending(pause)]
+    if ended:
+        _after_pauses(len(ended))
 
 
 def _collect_as_due_unless_paused() -> None:
@@ -228,13 +223,17 @@ def _collect_as_due() -> None:
     gc.collect(older[0] if older else 0)
 
 
-def _hold() -> None:
+def _hold(pause: tuple[object, float] | None = None) -> None:
+    """One more hold on the collector; `pause`: the entry of the pause that holds it, recorded with the hold (an
+    interrupt cannot leave one without the other)."""
     global _holds, _was_enabled
     with _lock:
         if _holds == 0:
             _was_enabled = gc.isenabled()
             gc.disable()
         _holds += 1
+        if pause is not None:
+            _pauses.append(pause)
 
 
 def _let_go() -> None:
